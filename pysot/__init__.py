@@ -1,0 +1,1 @@
+"""Ta-SiamRPN++ library: models, tracker, training data."""

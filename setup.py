@@ -1,0 +1,42 @@
+"""Ta-SiamRPN++: Siamese tracking with target-aware feature selection (PySOT-compatible)."""
+
+from setuptools import find_packages, setup
+
+CORE = [
+    "torch>=2.1",
+    "torchvision>=0.16",
+    "numpy>=1.24",
+    "opencv-python>=4.8",
+    "yacs>=0.1.8",
+    "tqdm>=4.60",
+    "colorama>=0.4",
+    "numba>=0.58",
+    "matplotlib>=3.7",
+    "scikit-image>=0.21",
+]
+
+EXTRAS = {
+    # test runner and the official VOT toolkit used as a cross-check of `--protocol vot`
+    "test": ["pytest>=7", "ruff>=0.5"],
+    # VOT toolkit integration through TraX
+    "vot": ["vot-trax>=4.0"],
+    # ONNX export and its numerical check
+    "onnx": ["onnx>=1.15", "onnxruntime>=1.17"],
+    # hyper-parameter search
+    "hpsearch": ["optuna>=3.4"],
+    # OpenCV reference trackers (KCF/CSRT/MIL) used by the benchmark comparison
+    "contrib": ["opencv-contrib-python>=4.8"],
+    # training curves
+    "tensorboard": ["tensorboard>=2.14"],
+}
+
+setup(
+    name="ta-siamrpn",
+    version="0.1.0",
+    description="Ta-SiamRPN++: SiamRPN++ with target-aware channel selection, PySOT-compatible",
+    packages=find_packages(include=["pysot", "pysot.*", "toolkit", "toolkit.*"]),
+    package_data={"pysot": ["py.typed"]},
+    python_requires=">=3.9",
+    install_requires=CORE,
+    extras_require=EXTRAS,
+)

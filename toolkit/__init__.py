@@ -1,0 +1,1 @@
+"""Benchmark toolkit: datasets, protocols, evaluation, plots (independent of pysot.models)."""
