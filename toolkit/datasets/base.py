@@ -70,9 +70,7 @@ class Sequence:
         if gt.ndim != 2 or gt.shape[1] not in (4, 8):
             raise DatasetFormatError(f"video {name}: ground truth must be (N, 4) or (N, 8), got {gt.shape}")
         if len(img_names) != len(gt):
-            raise DatasetFormatError(
-                f"video {name}: {len(img_names)} images but {len(gt)} ground-truth rows"
-            )
+            raise DatasetFormatError(f"video {name}: {len(img_names)} images but {len(gt)} ground-truth rows")
         if len(gt) == 0:
             raise DatasetFormatError(f"video {name}: no frames")
         self.name = name
@@ -83,9 +81,7 @@ class Sequence:
         self.tags = _full_tags(name, len(gt), tags) if tags is not None else {}
         self.absent = None if absent is None else np.asarray(absent, dtype=np.int8)
         if self.absent is not None and len(self.absent) != len(gt):
-            raise DatasetFormatError(
-                f"video {name}: {len(self.absent)} absent flags but {len(gt)} frames"
-            )
+            raise DatasetFormatError(f"video {name}: {len(self.absent)} absent flags but {len(gt)} frames")
         self.video_dir = video_dir
         self._size = size
 
@@ -139,9 +135,7 @@ class Sequence:
         return f"Sequence(name={self.name!r}, frames={len(self)}, gt={self.gt_traj.shape[1]} values)"
 
 
-def _full_tags(
-    name: str, n: int, tags: Mapping[str, SequenceABC[int] | np.ndarray]
-) -> dict[str, np.ndarray]:
+def _full_tags(name: str, n: int, tags: Mapping[str, SequenceABC[int] | np.ndarray]) -> dict[str, np.ndarray]:
     """Tags padded to ``n`` frames (missing or short tag lists count as 0), plus 'all' and 'empty'."""
     out: dict[str, np.ndarray] = {"all": np.ones(n, dtype=np.int32)}
     for key, values in tags.items():

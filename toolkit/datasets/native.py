@@ -64,9 +64,7 @@ def read_region_file(path: Path, allowed: tuple[int, ...] = (4, 8)) -> np.ndarra
 
 def list_images(folder: Path) -> list[str]:
     """Sorted absolute paths of the image files in ``folder``."""
-    return sorted(
-        os.path.join(folder, n) for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS)
-    )
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
 
 
 def _read_tag(path: Path) -> np.ndarray:
@@ -114,7 +112,11 @@ def load_vot_folder(name: str, root: str | Path, protocol: str = "vot") -> Datas
         _check_counts(seq_name, images, gt, gt_path, img_dir)
         tags = None
         if protocol == "vot":
-            tags = {t: _read_tag(seq_dir / f"{t}.tag") for t in VOT_TAGS if (seq_dir / f"{t}.tag").is_file()}
+            # a missing tag file means the tag is never set
+            tags = {
+                t: _read_tag(seq_dir / f"{t}.tag") if (seq_dir / f"{t}.tag").is_file() else []
+                for t in VOT_TAGS
+            }
         seqs.append(Sequence(seq_name, images, gt, tags=tags, video_dir=seq_name))
     return Dataset(name, root, seqs, protocol=protocol)
 

@@ -91,7 +91,8 @@ def sequence_from_entry(
     gt = gt_array(entry["gt_rect"], where, len(img_names) if partial_gt else None)
     if len(gt) != len(img_names):
         raise DatasetFormatError(f"{where}: {len(img_names)} img_names but {len(gt)} gt_rect rows")
-    tags = {t: entry[t] for t in VOT_TAGS if t in entry}
+    # a VOT entry lacking one of the tag lists never sets that tag
+    tags = {t: entry.get(t, []) for t in VOT_TAGS} if any(t in entry for t in VOT_TAGS) else None
     init_rect = entry.get("init_rect")
     return Sequence(
         name=name,
@@ -99,7 +100,7 @@ def sequence_from_entry(
         gt_traj=gt,
         init_rect=None if init_rect is None or len(init_rect) != 4 else init_rect,
         attr=entry.get("attr") or (),
-        tags=tags or None,
+        tags=tags,
         absent=entry.get("absent"),
         video_dir=video_dir,
     )

@@ -1,0 +1,371 @@
+"""toolkit.datasets: every benchmark's PySOT JSON format and the native VOT / OTB folder layouts,
+on tiny fixture datasets written by the tests (a few frames of small images)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from toolkit.datasets import DATASETS, DatasetFormatError, build_dataset, default_dataset_root
+
+W, H = 24, 16  # fixture image size
+
+
+def write_images(root: Path, rel_names: list[str], size: tuple[int, int] = (W, H)) -> None:
+    """Write small images whose pixel value encodes the frame index (frame i -> grey level 10*i)."""
+    for i, rel in enumerate(rel_names):
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img = np.full((size[1], size[0], 3), 10 * i, np.uint8)
+        assert cv2.imwrite(str(path), img)
+
+
+def otb_entry(video_dir: str, n: int, attr: list[str], ext: str = "jpg") -> dict:
+    names = [f"{video_dir}/img/{i + 1:04d}.{ext}" for i in range(n)]
+    gt = [[1 + i, 2, 5, 4] for i in range(n)]
+    return {"video_dir": video_dir, "init_rect": gt[0], "img_names": names, "gt_rect": gt, "attr": attr}
+
+
+def write_json(root: Path, name: str, meta: dict, images: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for entry in meta.values():
+        if images:
+            write_images(root, entry["img_names"])
+    path = root / f"{name}.json"
+    path.write_text(json.dumps(meta))
+    return path
+
+
+# ---------------------------------------------------------------------------- PySOT JSON formats
+def test_otb_json_order_indexing_attributes_and_lazy_images(tmp_path, monkeypatch):
+    root = tmp_path / "OTB100"
+    write_json(
+        root, "OTB100", {"Zeta": otb_entry("Zeta", 3, ["IV", "SV"]), "Alpha": otb_entry("Alpha", 2, ["SV"])}
+    )
+    # images are resolved against the dataset root, never the working directory
+    monkeypatch.chdir(tmp_path)
+    ds = build_dataset("OTB100", "OTB100")
+    monkeypatch.chdir("/")
+    assert ds.protocol == "ope"
+    assert ds.names == ["Alpha", "Zeta"]  # sorted, not file order
+    assert [s.name for s in ds] == ["Alpha", "Zeta"]
+    assert ds[1] is ds["Zeta"]
+    assert ds.attr == {"ALL": ["Alpha", "Zeta"], "SV": ["Alpha", "Zeta"], "IV": ["Zeta"]}
+    assert ds.tags == []
+    seq = ds["Zeta"]
+    assert len(seq) == 3
+    assert seq.img_names[2] == str(root / "Zeta/img/0003.jpg")
+    assert (seq.width, seq.height) == (W, H)
+    np.testing.assert_array_equal(seq.init_rect, [1, 2, 5, 4])
+    assert seq.gt_traj.shape == (3, 4)
+    img, gt = seq[2]
+    assert img.shape == (H, W, 3) and img.dtype == np.uint8
+    assert abs(int(img[0, 0, 0]) - 20) <= 2  # frame 2 was written with grey level 20 (JPEG rounding)
+    np.testing.assert_array_equal(gt, [3, 2, 5, 4])
+    frames = list(seq.frames())
+    assert len(frames) == 3
+    np.testing.assert_array_equal(frames[1][1], [2, 2, 5, 4])
+    assert seq.attr == ["IV", "SV"] and seq.tags == {} and seq.absent is None
+    sub = ds.select(["Zeta"])
+    assert sub.names == ["Zeta"] and sub.attr == {"ALL": ["Zeta"], "IV": ["Zeta"], "SV": ["Zeta"]}
+    with pytest.raises(KeyError, match="Nope"):
+        ds["Nope"]
+    with pytest.raises(KeyError, match="Nope"):
+        ds.select(["Nope"])
+
+
+def test_otb50_and_cvpr13_are_subsets_of_otb100_json(tmp_path):
+    root = tmp_path / "OTB100"
+    # Biker is only in OTB50, Boy only in CVPR13, Basketball in both, Alpha in neither
+    meta = {v: otb_entry(v, 1, []) for v in ("Basketball", "Biker", "Boy", "Alpha")}
+    write_json(root, "OTB100", meta)
+    assert build_dataset("OTB50", root).names == ["Basketball", "Biker"]
+    assert build_dataset("CVPR13", root).names == ["Basketball", "Boy"]
+    assert build_dataset("OTB100", root).names == ["Alpha", "Basketball", "Biker", "Boy"]
+
+
+def vot_entry(video_dir: str, n: int, legacy: bool = False) -> dict:
+    names = [
+        f"{video_dir}/{i + 1:08d}.jpg" if legacy else f"{video_dir}/color/{i + 1:08d}.jpg" for i in range(n)
+    ]
+    gt = [[2.5 + i, 1.0, 2.5 + i, 9.0, 12.5 + i, 9.0, 12.5 + i, 1.0] for i in range(n)]
+    tag = {
+        "camera_motion": [1, 0, 0, 0],
+        "illum_change": [0, 0, 0, 0],
+        "motion_change": [0, 1, 0, 0],
+        "size_change": [0, 0, 0, 0],
+        "occlusion": [1, 0, 0, 0],
+    }
+    return {
+        "video_dir": video_dir,
+        "init_rect": [2.5, 1.0, 10.0, 8.0],
+        "img_names": names,
+        "gt_rect": gt,
+        **tag,
+    }
+
+
+@pytest.mark.parametrize("name", ["VOT2016", "VOT2018", "VOT2019"])
+def test_vot_json_polygons_and_tags(tmp_path, name):
+    root = tmp_path / name
+    write_json(root, name, {"ants": vot_entry("ants", 4), "bag": vot_entry("bag", 4, legacy=True)})
+    ds = build_dataset(name, root)
+    assert ds.protocol == "vot"
+    assert ds.tags == [
+        "all", "camera_motion", "illum_change", "motion_change", "size_change", "occlusion", "empty",
+    ]  # fmt: skip
+    seq = ds["ants"]
+    assert seq.gt_traj.shape == (4, 8)
+    np.testing.assert_array_equal(seq.gt_traj[1], [3.5, 1, 3.5, 9, 13.5, 9, 13.5, 1])
+    np.testing.assert_array_equal(seq.tags["all"], [1, 1, 1, 1])
+    # frame 0 has camera_motion+occlusion, frame 1 motion_change, frames 2 and 3 no tag at all
+    np.testing.assert_array_equal(seq.tags["empty"], [0, 0, 1, 1])
+    np.testing.assert_array_equal(seq.tags["occlusion"], [1, 0, 0, 0])
+    assert ds["bag"].img_names[0].endswith("bag/00000001.jpg")
+    assert (seq.width, seq.height) == (W, H)
+
+
+def test_vot_json_with_images_relative_to_video_dir(tmp_path):
+    # older PySOT VOT files list images relative to video_dir ("color/00000001.jpg")
+    root = tmp_path / "VOT2018"
+    entry = vot_entry("ants", 4)
+    write_images(root, entry["img_names"])
+    entry["img_names"] = [n[len("ants/") :] for n in entry["img_names"]]
+    (root / "VOT2018.json").write_text(json.dumps({"ants": entry}))
+    seq = build_dataset("VOT2018", root)["ants"]
+    assert seq.img_names[3] == str(root / "ants/color/00000004.jpg")
+    assert seq[3][0].shape == (H, W, 3)
+
+
+def test_vot_json_short_and_empty_tag_lists_count_as_zero(tmp_path):
+    root = tmp_path / "VOT2019"
+    entry = vot_entry("ants", 4)
+    entry["camera_motion"] = []
+    entry["occlusion"] = [1]
+    write_json(root, "VOT2019", {"ants": entry})
+    seq = build_dataset("VOT2019", root)["ants"]
+    np.testing.assert_array_equal(seq.tags["camera_motion"], [0, 0, 0, 0])
+    np.testing.assert_array_equal(seq.tags["occlusion"], [1, 0, 0, 0])
+    np.testing.assert_array_equal(seq.tags["empty"], [0, 0, 1, 1])
+
+
+def test_vot2018_lt_json_keeps_nan_gaps(tmp_path):
+    root = tmp_path / "VOT2018-LT"
+    names = [f"lt1/color/{i + 1:08d}.jpg" for i in range(4)]
+    gt = [[1, 2, 5, 4], [float("nan")] * 4, [float("nan")] * 4, [2, 2, 5, 4]]
+    # json.dumps writes NaN literally, as PySOT's VOT2018-LT.json does
+    write_json(
+        root,
+        "VOT2018-LT",
+        {"lt1": {"video_dir": "lt1", "init_rect": gt[0], "img_names": names, "gt_rect": gt}},
+    )
+    ds = build_dataset("VOT2018-LT", root)
+    assert ds.protocol == "longterm"
+    seq = ds["lt1"]
+    assert np.isnan(seq.gt_traj[1:3]).all()
+    np.testing.assert_array_equal(seq.gt_traj[3], [2, 2, 5, 4])
+
+
+def test_lasot_json_absent_flags_and_new_json_name(tmp_path):
+    root = tmp_path / "LaSOT"
+    entry = otb_entry("cat/cat-1", 3, ["POC"])
+    entry["img_names"] = [f"cat/cat-1/img/{i + 1:08d}.jpg" for i in range(3)]
+    entry["absent"] = [1, 0, 1]
+    write_images(root, entry["img_names"])
+    # PySOT also names the file LaSOT_new.json
+    (root / "LaSOT_new.json").write_text(json.dumps({"cat-1": entry}))
+    ds = build_dataset("LaSOT", root)
+    seq = ds["cat-1"]
+    assert seq.absent.dtype == np.int8
+    np.testing.assert_array_equal(seq.absent, [1, 0, 1])
+    assert ds.attr == {"ALL": ["cat-1"], "POC": ["cat-1"]}
+    assert seq.video_dir == "cat/cat-1"
+
+
+@pytest.mark.parametrize("name", ["UAV123", "UAV20L", "NFS30", "NFS240"])
+def test_ope_json_benchmarks(tmp_path, name):
+    root = tmp_path / name
+    entry = otb_entry("car1", 3, ["SV"] if name.startswith("UAV") else [])
+    if name.startswith("NFS"):
+        del entry["attr"]  # PySOT's NFS files carry no attributes
+    write_json(root, name, {"car1": entry})
+    ds = build_dataset(name, root)
+    assert ds.protocol == "ope" and ds.names == ["car1"] and len(ds["car1"]) == 3
+    assert ds["car1"].attr == (["SV"] if name.startswith("UAV") else [])
+
+
+@pytest.mark.parametrize(("name", "protocol"), [("GOT-10k", "got10k"), ("TrackingNet", "ope")])
+def test_test_splits_with_first_frame_annotation_only(tmp_path, name, protocol):
+    root = tmp_path / name
+    entry = otb_entry("GOT-10k_Test_000001", 3, [])
+    entry["gt_rect"] = entry["gt_rect"][:1]
+    write_json(root, name, {"GOT-10k_Test_000001": entry})
+    ds = build_dataset(name, root)
+    seq = ds[0]
+    assert ds.protocol == protocol
+    assert seq.gt_traj.shape == (3, 4)
+    np.testing.assert_array_equal(seq.gt_traj[0], [1, 2, 5, 4])
+    assert np.isnan(seq.gt_traj[1:]).all()
+
+
+# ---------------------------------------------------------------------------- native layouts
+def write_vot_native(root: Path, seq: str, gt_lines: list[str], color: bool = True, tags: dict | None = None):
+    folder = root / seq / "color" if color else root / seq
+    write_images(folder, [f"{i + 1:08d}.jpg" for i in range(len(gt_lines))])
+    (root / seq / "groundtruth.txt").write_text("\n".join(gt_lines) + "\n")
+    for tag, values in (tags or {}).items():
+        (root / seq / f"{tag}.tag").write_text("\n".join(map(str, values)) + "\n")
+
+
+def test_vot_native_layout_color_and_legacy_frames_and_tags(tmp_path):
+    root = tmp_path / "VOT2018"
+    write_vot_native(
+        root,
+        "ants",
+        ["1,1,1,9,11,9,11,1", "2,1,2,9,12,9,12,1", "3,1,3,9,13,9,13,1"],
+        tags={"occlusion": [0, 1]},
+    )
+    write_vot_native(root, "bag", ["1,2,5,4", "2,2,5,4"], color=False)
+    (root / "list.txt").write_text("bag\nants\n")
+    ds = build_dataset("VOT2018", root)
+    assert ds.names == ["ants", "bag"] and ds.protocol == "vot"
+    ants = ds["ants"]
+    assert ants.gt_traj.shape == (3, 8)
+    np.testing.assert_array_equal(ants.init_rect, [1, 1, 10, 8])  # bounding box of the first polygon
+    np.testing.assert_array_equal(ants.tags["occlusion"], [0, 1, 0])  # short tag file padded with 0
+    np.testing.assert_array_equal(ants.tags["camera_motion"], [0, 0, 0])  # missing tag file -> zeros
+    np.testing.assert_array_equal(ants.tags["empty"], [1, 0, 1])
+    assert ants.img_names[0] == str(root / "ants/color/00000001.jpg")
+    bag = ds["bag"]
+    assert bag.img_names[1] == str(root / "bag/00000002.jpg") and bag.gt_traj.shape == (2, 4)
+    assert (bag.width, bag.height) == (W, H)
+
+
+def test_vot_native_without_list_txt_uses_sorted_folders(tmp_path):
+    root = tmp_path / "VOT2016"
+    write_vot_native(root, "b", ["1,2,5,4"])
+    write_vot_native(root, "a", ["1,2,5,4"])
+    assert build_dataset("VOT2016", root).names == ["a", "b"]
+
+
+def test_vot_lt_native_nan_lines(tmp_path):
+    root = tmp_path / "VOT2018-LT"
+    write_vot_native(root, "lt1", ["1,2,5,4", "nan,nan,nan,nan", "2,2,5,4"])
+    (root / "list.txt").write_text("lt1\n")
+    ds = build_dataset("VOT2018-LT", root)
+    assert ds.protocol == "longterm" and ds["lt1"].tags == {}
+    gt = ds["lt1"].gt_traj
+    assert np.isnan(gt[1]).all() and gt[2][0] == 2
+
+
+def test_otb_native_layout_separators_and_two_target_videos(tmp_path):
+    root = tmp_path / "OTB100"
+    write_images(root / "Boy" / "img", ["0001.jpg", "0002.jpg"])
+    (root / "Boy" / "groundtruth_rect.txt").write_text("1,2,5,4\n2,2,5,4\n\n")
+    write_images(root / "Jogging" / "img", ["0001.jpg", "0002.jpg"])
+    (root / "Jogging" / "groundtruth_rect.1.txt").write_text("1\t2\t5\t4\n2\t2\t5\t4\n")
+    (root / "Jogging" / "groundtruth_rect.2.txt").write_text("3 4 5 4\n3 5 5 4\n")
+    ds = build_dataset("OTB100", root)
+    assert ds.names == ["Boy", "Jogging-1", "Jogging-2"]
+    np.testing.assert_array_equal(ds["Jogging-2"].gt_traj, [[3, 4, 5, 4], [3, 5, 5, 4]])
+    np.testing.assert_array_equal(ds["Jogging-1"].gt_traj[1], [2, 2, 5, 4])
+    assert ds["Jogging-1"].img_names == ds["Jogging-2"].img_names
+    assert ds.attr == {"ALL": ["Boy", "Jogging-1", "Jogging-2"]}
+
+
+# ---------------------------------------------------------------------------- errors
+def test_unknown_dataset_lists_known_names(tmp_path):
+    with pytest.raises(KeyError, match="unknown dataset 'OTB2099'.*OTB100.*VOT2018-LT.*SYNTH-VOT"):
+        build_dataset("OTB2099", tmp_path)
+
+
+def test_missing_dataset_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
+        build_dataset("VOT2018", tmp_path / "nowhere")
+
+
+def test_native_gt_line_with_wrong_number_of_values_names_file_and_line(tmp_path):
+    root = tmp_path / "VOT2018"
+    write_vot_native(root, "ants", ["1,2,5,4", "1,2,5,4", "1,2,5"])
+    with pytest.raises(DatasetFormatError, match=r"ants/groundtruth.txt:3: 3 values, expected 4 or 8"):
+        build_dataset("VOT2018", root)
+    root = tmp_path / "OTB100"
+    write_images(root / "Boy" / "img", ["0001.jpg", "0002.jpg"])
+    (root / "Boy" / "groundtruth_rect.txt").write_text("1,2,5,4\n1,2,x,4\n")
+    with pytest.raises(DatasetFormatError, match=r"Boy/groundtruth_rect.txt:2: not a list of numbers"):
+        build_dataset("OTB100", root)
+
+
+def test_json_gt_row_with_wrong_number_of_values_names_file_video_and_row(tmp_path):
+    root = tmp_path / "OTB100"
+    entry = otb_entry("Boy", 3, [])
+    entry["gt_rect"][1] = [1, 2, 3]
+    write_json(root, "OTB100", {"Boy": entry})
+    with pytest.raises(DatasetFormatError, match=r"OTB100.json: video Boy: gt_rect\[1\] has 3 values"):
+        build_dataset("OTB100", root)
+
+
+def test_image_and_gt_count_mismatch(tmp_path):
+    root = tmp_path / "OTB100"
+    entry = otb_entry("Boy", 3, [])
+    entry["gt_rect"] = entry["gt_rect"][:2]
+    write_json(root, "OTB100", {"Boy": entry})
+    with pytest.raises(DatasetFormatError, match="video Boy: 3 img_names but 2 gt_rect rows"):
+        build_dataset("OTB100", root)
+    root = tmp_path / "VOT2018"
+    write_vot_native(root, "ants", ["1,2,5,4", "1,2,5,4"])
+    (root / "ants" / "color" / "00000002.jpg").unlink()
+    with pytest.raises(DatasetFormatError, match="video ants: 1 images in .*ants/color but 2 lines"):
+        build_dataset("VOT2018", root)
+
+
+def test_missing_images_name_the_file(tmp_path):
+    root = tmp_path / "OTB100"
+    write_json(root, "OTB100", {"Boy": otb_entry("Boy", 3, [])})
+    (root / "Boy/img/0002.jpg").unlink()
+    seq = build_dataset("OTB100", root)["Boy"]
+    with pytest.raises(FileNotFoundError, match=r"video Boy: frame 1: image not found: .*Boy/img/0002.jpg"):
+        list(seq.frames())
+    (root / "Boy/img/0001.jpg").unlink()
+    with pytest.raises(DatasetFormatError, match=r"video Boy: image not found: .*Boy/img/0001.jpg"):
+        build_dataset("OTB100", root)
+
+
+# ---------------------------------------------------------------------------- synthetic + roots
+def test_synthetic_generated_on_request_through_the_generator(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_generate(name, root, seed=0):
+        # writes a one-video OTB-format benchmark, as the real generator writes SYNTH
+        calls.append((name, Path(root), seed))
+        write_json(Path(root), name, {"synth-000": otb_entry("synth-000", 2, ["SV"])})
+
+    monkeypatch.setitem(
+        sys.modules, "toolkit.datasets.synthetic", types.SimpleNamespace(generate=fake_generate)
+    )
+    root = tmp_path / "SYNTH"
+    with pytest.raises(FileNotFoundError, match="generate=True"):
+        build_dataset("SYNTH", root)
+    ds = build_dataset("SYNTH", root, generate=True, seed=7)
+    assert calls == [("SYNTH", root, 7)]
+    assert ds.names == ["synth-000"] and ds.protocol == "ope"
+    build_dataset("SYNTH", root, generate=True)
+    assert len(calls) == 1  # present now: not generated again
+
+
+def test_default_dataset_root_prefers_first_existing_candidate(tmp_path):
+    cwd, repo = tmp_path / "cwd", tmp_path / "repo"
+    (repo / "testing_dataset" / "OTB100").mkdir(parents=True)
+    # OTB50 has no folder of its own here: it is read from OTB100's folder
+    assert default_dataset_root("OTB50", [cwd, repo]) == repo / "testing_dataset" / "OTB100"
+    (cwd / "testing_dataset" / "OTB100").mkdir(parents=True)
+    assert default_dataset_root("OTB100", [cwd, repo]) == cwd / "testing_dataset" / "OTB100"
+    # nothing exists: the first candidate (where SYNTH would be generated)
+    assert default_dataset_root("SYNTH", [cwd, repo]) == cwd / "testing_dataset" / "SYNTH"
+    assert set(DATASETS) >= {"OTB100", "VOT2018", "VOT2018-LT", "LaSOT", "GOT-10k", "SYNTH", "SYNTH-VOT"}
