@@ -52,6 +52,8 @@ class Sequence:
             and ``'empty'`` (1 where no other tag is set); empty dict for non-VOT benchmarks.
         absent: LaSOT's per-frame flags as stored in its annotation (``(N,)`` int8), else ``None``.
         video_dir: folder of the video relative to the dataset root.
+        gt_int: the annotation stores integer coordinates (OTB, LaSOT, ...). Only used to write
+            the recorded init box as PySOT does (``str(30)`` is ``'30'``, ``str(30.0)`` ``'30.0'``).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Sequence:
         absent: SequenceABC[int] | np.ndarray | None = None,
         video_dir: str = "",
         size: tuple[int, int] | None = None,
+        gt_int: bool = False,
     ):
         gt = np.asarray(gt_traj, dtype=np.float64)
         if gt.ndim != 2 or gt.shape[1] not in (4, 8):
@@ -84,6 +87,7 @@ class Sequence:
             raise DatasetFormatError(f"video {name}: {len(self.absent)} absent flags but {len(gt)} frames")
         self.video_dir = video_dir
         self._size = size
+        self.gt_int = gt_int
 
     # ------------------------------------------------------------------ size
     @property

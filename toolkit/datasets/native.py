@@ -29,10 +29,12 @@ from .base import VOT_TAGS, Dataset, DatasetFormatError, Sequence
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 _SEPARATORS = re.compile(r"[,\s]+")
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
-def read_region_file(path: Path, allowed: tuple[int, ...] = (4, 8)) -> np.ndarray:
-    """Regions of a ground-truth text file -> ``(N, k)`` float64 (k in ``allowed``; 'nan' allowed).
+def read_region_file(path: Path, allowed: tuple[int, ...] = (4, 8)) -> tuple[np.ndarray, bool]:
+    """Regions of a ground-truth text file -> ``(N, k)`` float64 (k in ``allowed``; 'nan' allowed),
+    and whether every value is written as an integer.
 
     Values are separated by commas and/or whitespace. Errors name the file and the 1-based line.
     Trailing blank lines are ignored; a blank line inside the file is an error.
@@ -42,6 +44,7 @@ def read_region_file(path: Path, allowed: tuple[int, ...] = (4, 8)) -> np.ndarra
     while lines and not lines[-1].strip():
         lines.pop()
     rows = []
+    integers = True
     for lineno, line in enumerate(lines, start=1):
         fields = [v for v in _SEPARATORS.split(line.strip()) if v]
         try:
@@ -53,13 +56,14 @@ def read_region_file(path: Path, allowed: tuple[int, ...] = (4, 8)) -> np.ndarra
                 f"{path}:{lineno}: {len(values)} values, expected {' or '.join(map(str, allowed))}"
             )
         rows.append(values)
+        integers = integers and all(_INTEGER.fullmatch(v) for v in fields)
     if not rows:
         raise DatasetFormatError(f"{path}: no ground truth")
     width = len(rows[0])
     for lineno, row in enumerate(rows, start=1):
         if len(row) != width:
             raise DatasetFormatError(f"{path}:{lineno}: {len(row)} values, earlier lines have {width}")
-    return np.asarray(rows, dtype=np.float64)
+    return np.asarray(rows, dtype=np.float64), integers
 
 
 def list_images(folder: Path) -> list[str]:
@@ -106,7 +110,7 @@ def load_vot_folder(name: str, root: str | Path, protocol: str = "vot") -> Datas
         gt_path = seq_dir / "groundtruth.txt"
         if not gt_path.is_file():
             raise DatasetFormatError(f"{list_file}: sequence {seq_name}: missing {gt_path}")
-        gt = read_region_file(gt_path)
+        gt, gt_int = read_region_file(gt_path)
         img_dir = seq_dir / "color" if (seq_dir / "color").is_dir() else seq_dir
         images = list_images(img_dir)
         _check_counts(seq_name, images, gt, gt_path, img_dir)
@@ -117,7 +121,7 @@ def load_vot_folder(name: str, root: str | Path, protocol: str = "vot") -> Datas
                 t: _read_tag(seq_dir / f"{t}.tag") if (seq_dir / f"{t}.tag").is_file() else []
                 for t in VOT_TAGS
             }
-        seqs.append(Sequence(seq_name, images, gt, tags=tags, video_dir=seq_name))
+        seqs.append(Sequence(seq_name, images, gt, tags=tags, video_dir=seq_name, gt_int=gt_int))
     return Dataset(name, root, seqs, protocol=protocol)
 
 
@@ -137,9 +141,9 @@ def load_otb_folder(name: str, root: str | Path) -> Dataset:
             # groundtruth_rect.txt -> <Video>; groundtruth_rect.2.txt -> <Video>-2
             index = gt_path.name[len("groundtruth_rect") : -len(".txt")].strip(".")
             video = f"{video_dir.name}-{index}" if index else video_dir.name
-            gt = read_region_file(gt_path, allowed=(4,))
+            gt, gt_int = read_region_file(gt_path, allowed=(4,))
             _check_counts(video, images, gt, gt_path, img_dir)
-            seqs.append(Sequence(video, images, gt, video_dir=video_dir.name))
+            seqs.append(Sequence(video, images, gt, video_dir=video_dir.name, gt_int=gt_int))
     if not seqs:
         raise DatasetFormatError(
             f"{name}: no {name}.json and no <video>/groundtruth_rect.txt + <video>/img/ in {root}"

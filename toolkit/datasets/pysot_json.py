@@ -94,6 +94,7 @@ def sequence_from_entry(
     # a VOT entry lacking one of the tag lists never sets that tag
     tags = {t: entry.get(t, []) for t in VOT_TAGS} if any(t in entry for t in VOT_TAGS) else None
     init_rect = entry.get("init_rect")
+    gt_int = all(type(v) is int for row in entry["gt_rect"] for v in row)
     return Sequence(
         name=name,
         img_names=img_names,
@@ -103,6 +104,7 @@ def sequence_from_entry(
         tags=tags,
         absent=entry.get("absent"),
         video_dir=video_dir,
+        gt_int=gt_int,
     )
 
 

@@ -1,0 +1,256 @@
+"""Run a tracker over one sequence: the frame loops, timing, failure detection and restarts.
+
+A tracker is anything with ``init(image, bbox)`` and ``track(image) -> dict`` where ``image`` is a
+BGR ``uint8`` array ``(H, W, 3)``, ``bbox`` is ``[x, y, w, h]`` (0-based top-left corner) and the
+returned dict holds ``'bbox'`` (``[x, y, w, h]``), ``'best_score'`` (float) and optionally
+``'polygon'`` (8 values; used instead of the box by the VOT protocol when present, as PySOT does
+for SiamMask).
+
+Protocols (PySOT's ``tools/test.py``):
+
+* ``ope`` / ``got10k``: initialise on frame 0 with the ground truth, track every later frame. The
+  recorded box of frame 0 is PySOT's init box ``[cx - (w-1)/2, cy - (h-1)/2, w, h]`` with
+  ``(cx, cy, w, h) = get_axis_aligned_bbox(gt[0])`` (``[x + 0.5, y + 0.5, w, h]`` for a rectangle).
+* ``longterm`` (VOT-LT): as OPE, but frame 0 is recorded as ``[1]`` and every later frame's
+  ``best_score`` is kept as its confidence (none for frame 0).
+* ``vot`` (reset-based, Kristan et al., VOT challenges): on a failure (region overlap with the
+  image-bounded ground truth ``<= 0``) write ``2``, write ``0`` for the skipped frames and
+  re-initialise ``VOTRules.skip`` frames after the failure (writing ``1``).
+
+Per-frame times cover the ``init``/``track`` call (image loading excluded), as in PySOT.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Union
+
+import numpy as np
+
+from pysot.utils.bbox import get_axis_aligned_bbox
+from toolkit import results
+from toolkit.datasets.base import Sequence
+from toolkit.evaluation.region import vot_overlap
+
+logger = logging.getLogger(__name__)
+
+#: A trajectory row as written: a box / polygon, ``[1]`` (long-term init) or a VOT code.
+Row = Union[int, list]
+#: Called after every frame with (frame index, image, recorded row, ground-truth row).
+FrameHook = Callable[[int, np.ndarray, Row, np.ndarray], None]
+
+
+class Tracker(Protocol):
+    """The tracker protocol: ``init(image, [x, y, w, h])`` then ``track(image) -> dict``."""
+
+    def init(self, img: np.ndarray, bbox: list[float]) -> Any: ...
+
+    def track(self, img: np.ndarray) -> dict: ...
+
+
+@dataclass(frozen=True)
+class VOTRules:
+    """The reset-based protocol's rules (VOT challenges, as run by PySOT's ``tools/test.py``).
+
+    Attributes:
+        skip: re-initialise this many frames after a failure (the failure frame writes ``2``, the
+            ``skip - 1`` frames in between write ``0``).
+        failure_overlap: a frame fails when its overlap is ``<=`` this value.
+        code_init, code_failure, code_skip: the codes written to the trajectory.
+    """
+
+    skip: int = 5
+    failure_overlap: float = 0.0
+    code_init: int = results.CODE_INIT
+    code_failure: int = results.CODE_FAILURE
+    code_skip: int = results.CODE_SKIP
+
+
+VOT_RULES = VOTRules()
+
+
+@dataclass
+class RunResult:
+    """One tracker run over one sequence.
+
+    Attributes:
+        video: sequence name.
+        protocol: ``'ope'``, ``'vot'``, ``'longterm'`` or ``'got10k'``.
+        boxes: one row per frame as written to the result file (see :data:`Row`).
+        scores: per-frame ``best_score`` (``None`` on (re-)initialisation and skipped frames).
+        times: per-frame seconds of the ``init``/``track`` call (0 for skipped frames).
+        failures: number of failures (VOT protocol; 0 otherwise).
+    """
+
+    video: str
+    protocol: str
+    boxes: list[Row] = field(default_factory=list)
+    scores: list[float | None] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    @property
+    def total_time(self) -> float:
+        """Seconds spent in the tracker over the whole sequence."""
+        return float(sum(self.times))
+
+    @property
+    def fps(self) -> float:
+        """Frames per second of tracker time (frames that ran the tracker / their time)."""
+        ran = sum(1 for t in self.times if t > 0)
+        return ran / self.total_time if self.total_time > 0 else float("inf")
+
+
+def init_box(region: np.ndarray, integer: bool = False) -> list[float]:
+    """PySOT's init box ``[cx - (w-1)/2, cy - (h-1)/2, w, h]`` of a ground-truth row.
+
+    ``(cx, cy, w, h)`` is ``get_axis_aligned_bbox(region)``; with ``integer`` (integer annotations)
+    ``w`` and ``h`` are Python ints, so the written line matches PySOT's byte for byte.
+    """
+    cx, cy, w, h = get_axis_aligned_bbox(region)
+    if integer and np.asarray(region).size == 4:
+        w, h = int(w), int(h)
+    return [cx - (w - 1) / 2, cy - (h - 1) / 2, w, h]
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    tic = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - tic
+
+
+def _output_box(outputs: dict, video: str, idx: int) -> list:
+    if not isinstance(outputs, dict) or "bbox" not in outputs:
+        raise TypeError(
+            f"video {video}: frame {idx}: track() must return a dict with 'bbox', got {outputs!r}"
+        )
+    return list(outputs["bbox"])
+
+
+def run_ope(
+    tracker: Tracker, seq: Sequence, protocol: str = "ope", on_frame: FrameHook | None = None
+) -> RunResult:
+    """One-pass evaluation: init on frame 0 with the ground truth, then track to the end.
+
+    ``protocol`` is ``'ope'``, ``'got10k'`` (same rows) or ``'longterm'`` (frame 0 recorded as
+    ``[1]``; scores kept as confidences).
+    """
+    if protocol not in ("ope", "got10k", "longterm"):
+        raise ValueError(f"run_ope: protocol must be 'ope', 'got10k' or 'longterm', got {protocol!r}")
+    result = RunResult(seq.name, protocol)
+    for idx, (img, gt) in enumerate(seq.frames()):
+        if idx == 0:
+            if np.isnan(gt).any():
+                raise ValueError(f"video {seq.name}: frame 0 has no ground truth to initialise from")
+            box = init_box(gt, seq.gt_int)
+            _, dt = _timed(lambda box=box, img=img: tracker.init(img, box))
+            row: Row = [1] if protocol == "longterm" else box
+            score = None
+        else:
+            outputs, dt = _timed(lambda img=img: tracker.track(img))
+            row = _output_box(outputs, seq.name, idx)
+            score = outputs.get("best_score")
+        result.boxes.append(row)
+        result.scores.append(score)
+        result.times.append(dt)
+        if on_frame is not None:
+            on_frame(idx, img, row, gt)
+    return result
+
+
+def _vot_polygon(gt: np.ndarray) -> np.ndarray:
+    """A 4-value ground truth as PySOT's VOT loop turns it into a polygon (inclusive corners)."""
+    if gt.size != 4:
+        return gt
+    x, y, w, h = gt
+    return np.array([x, y, x, y + h - 1, x + w - 1, y + h - 1, x + w - 1, y])
+
+
+def run_vot(
+    tracker: Tracker, seq: Sequence, rules: VOTRules = VOT_RULES, on_frame: FrameHook | None = None
+) -> RunResult:
+    """The VOT reset-based protocol (one run).
+
+    Rows: ``1`` on (re-)initialisation, the tracker's region while tracking, ``2`` on failure,
+    ``0`` on skipped frames. A frame without ground truth (NaN) cannot fail, and a
+    re-initialisation due on such a frame waits for the next annotated one (``0`` meanwhile).
+    Images are skipped, not loaded, on ``0`` frames.
+    """
+    result = RunResult(seq.name, "vot")
+    bounds = None
+    next_init = 0  # frame of the next (re-)initialisation
+    for idx in range(len(seq)):
+        gt = _vot_polygon(seq.gt_traj[idx])
+        annotated = not np.isnan(gt).any()
+        if idx < next_init or (idx == next_init and not annotated):
+            if idx == next_init:
+                next_init += 1
+            result.boxes.append(rules.code_skip)
+            result.scores.append(None)
+            result.times.append(0.0)
+            continue
+        img = seq.load_image(idx)
+        if bounds is None:
+            bounds = (img.shape[1], img.shape[0])
+        if idx == next_init:
+            cx, cy, w, h = get_axis_aligned_bbox(gt)
+            box = [cx - (w - 1) / 2, cy - (h - 1) / 2, w, h]
+            _, dt = _timed(lambda box=box, img=img: tracker.init(img, box))
+            row: Row = rules.code_init
+            score = None
+        else:
+            outputs, dt = _timed(lambda img=img: tracker.track(img))
+            region = list(outputs["polygon"]) if "polygon" in outputs else _output_box(outputs, seq.name, idx)
+            score = outputs.get("best_score")
+            if annotated and not vot_overlap(region, gt, bounds) > rules.failure_overlap:
+                row = rules.code_failure
+                result.failures += 1
+                next_init = idx + rules.skip
+            else:
+                row = region
+        result.boxes.append(row)
+        result.scores.append(score)
+        result.times.append(dt)
+        if on_frame is not None:
+            on_frame(idx, img, row, gt)
+    return result
+
+
+def run_sequence(
+    tracker: Tracker, seq: Sequence, protocol: str, on_frame: FrameHook | None = None
+) -> RunResult:
+    """Run ``protocol`` (a ``Dataset.protocol``) on ``seq``."""
+    if protocol == "vot":
+        return run_vot(tracker, seq, on_frame=on_frame)
+    return run_ope(tracker, seq, protocol, on_frame=on_frame)
+
+
+def write_result(result: RunResult, results_root: str | Path, tracker_name: str) -> list[Path]:
+    """Write ``result`` in PySOT's layout under ``results_root`` (``results/<DATASET>``), atomically.
+
+    Returns the written paths: the trajectory, and for long-term the confidences and times, for
+    GOT-10k the times. The trajectory is written last, so an interrupted write leaves the run
+    incomplete (and redone on resume).
+    """
+    protocol = result.protocol
+
+    def path(kind: str) -> Path:
+        return results.result_path(results_root, tracker_name, result.video, protocol, kind)
+
+    written = []
+    if protocol == "longterm":
+        results.write_confidence(path("confidence"), result.scores)
+        written.append(path("confidence"))
+    if protocol in ("longterm", "got10k"):
+        results.write_times(path("time"), result.times)
+        written.append(path("time"))
+    if protocol == "vot":
+        results.write_vot_trajectory(path("boxes"), result.boxes)
+    else:
+        results.write_boxes(path("boxes"), result.boxes)
+    written.append(path("boxes"))
+    return written
