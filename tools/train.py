@@ -1,0 +1,294 @@
+"""Train a Siamese tracker (SiamRPN++ family) from a PySOT-style experiment config.
+
+Examples:
+  # the embedded default, from scratch on synthetic pairs (CPU, no downloads)
+  python tools/train.py --config experiments/ta_siamrpn_tiny_synth/config.yaml
+  # continue an interrupted run from its last checkpoint
+  python tools/train.py --config experiments/ta_siamrpn_tiny_synth/config.yaml \\
+      --resume snapshot/ta_siamrpn_tiny_synth/checkpoint_e7.pth
+  # PySOT's data (crop511 + JSON) on 8 GPUs; config overrides as trailing KEY VALUE pairs
+  torchrun --nproc_per_node 8 tools/train.py --config experiments/siamrpn_r50_l234_dwxcorr/config.yaml \\
+      --data-dir /data/pysot TRAIN.BATCH_SIZE 28
+  # two CPU processes (gloo)
+  torchrun --nproc_per_node 2 tools/train.py --config ... --device cpu
+
+One checkpoint per epoch, ``TRAIN.SNAPSHOT_DIR/checkpoint_e<N>.pth`` (N = epochs done), holding the
+weights, the merged config, the optimizer state and the epoch; ``--resume`` continues from one.
+``TRAIN.BATCH_SIZE`` is per process (PySOT). TensorBoard scalars go to ``TRAIN.LOG_DIR`` when
+tensorboard is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import platform
+import random
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler
+from yacs.config import CfgNode
+
+from pysot.config import load_cfg
+from pysot.data.dataset import TrkDataset
+from pysot.models.model_builder import ModelBuilder
+from pysot.utils import distributed as du
+from pysot.utils.average_meter import AverageMeter
+from pysot.utils.checkpoint import load_checkpoint, load_pretrained_backbone, save_checkpoint
+from pysot.utils.lr_scheduler import LRScheduler, build_lr_scheduler
+
+logger = logging.getLogger("tools.train")
+
+LOSS_KEYS = ("total_loss", "cls_loss", "loc_loss")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python and torch (weight initialisation); the data pipeline draws from its own
+    per-sample generators, so NumPy's global state is not used."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def set_backbone_trainable(model: ModelBuilder, cfg: CfgNode, epoch: int) -> None:
+    """Freeze the backbone before ``BACKBONE.TRAIN_EPOCH``; from then on train ``BACKBONE.TRAIN_LAYERS``.
+
+    Frozen layers also keep their BatchNorm statistics (eval mode), as in PySOT. The neck and the
+    heads always train.
+    """
+    for p in model.backbone.parameters():
+        p.requires_grad = False
+    for m in model.backbone.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+    if epoch < cfg.BACKBONE.TRAIN_EPOCH:
+        return
+    for name in cfg.BACKBONE.TRAIN_LAYERS:
+        layer = getattr(model.backbone, name, None)
+        if not isinstance(layer, nn.Module):
+            raise KeyError(f"BACKBONE.TRAIN_LAYERS: the backbone has no module {name!r}")
+        for p in layer.parameters():
+            p.requires_grad = True
+        layer.train()
+
+
+def build_optimizer(model: ModelBuilder, cfg: CfgNode) -> torch.optim.SGD:
+    """SGD over the trainable parameters: backbone at ``BACKBONE.LAYERS_LR * BASE_LR``, the rest at
+    ``BASE_LR`` (the schedule then scales both)."""
+    base_lr = cfg.TRAIN.BASE_LR
+    groups = []
+    backbone = [p for p in model.backbone.parameters() if p.requires_grad]
+    if backbone:
+        groups.append({"params": backbone, "lr": cfg.BACKBONE.LAYERS_LR * base_lr})
+    for name, module in model.named_children():
+        if name == "backbone":
+            continue
+        params = [p for p in module.parameters() if p.requires_grad]
+        if params:
+            groups.append({"params": params, "lr": base_lr})
+    return torch.optim.SGD(
+        groups, lr=base_lr, momentum=cfg.TRAIN.MOMENTUM, weight_decay=cfg.TRAIN.WEIGHT_DECAY
+    )
+
+
+def _tensorboard(log_dir: str):
+    """A SummaryWriter, or None when tensorboard is not installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        logger.info("tensorboard not installed: no TensorBoard scalars (pip install tensorboard)")
+        return None
+    return SummaryWriter(log_dir)
+
+
+def run_environment() -> dict[str, str]:
+    """Versions of what the run depends on (logged, for the record)."""
+    import cv2
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _batch_to(batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)}
+
+
+def train(
+    cfg: CfgNode,
+    resume: str | Path | None = None,
+    data_dir: str | Path = ".",
+    device: str = "auto",
+) -> dict[str, float]:
+    """Train ``cfg``'s model on ``cfg``'s data; return the mean losses of the last epoch.
+
+    Joins a torchrun process group when started by torchrun. ``resume``: a checkpoint written by
+    this function (weights, optimizer, epoch). ``data_dir``: base of relative dataset paths.
+    """
+    dev = du.process_device(device)
+    rank, world_size = du.init_distributed(dev)
+    try:
+        return _train(cfg, resume, data_dir, dev, rank, world_size)
+    finally:
+        du.cleanup()
+
+
+def _train(
+    cfg: CfgNode,
+    resume: str | Path | None,
+    data_dir: str | Path,
+    dev: torch.device,
+    rank: int,
+    world_size: int,
+) -> dict[str, float]:
+    main = rank == 0
+    seed_everything(int(cfg.TRAIN.SEED))
+    snapshot_dir = Path(cfg.TRAIN.SNAPSHOT_DIR)
+    if main:
+        snapshot_dir.mkdir(parents=True, exist_ok=True)
+        (snapshot_dir / "config.yaml").write_text(cfg.dump())
+        logger.info("environment: %s", json.dumps(run_environment()))
+        logger.info("world size %d, device %s, config:\n%s", world_size, dev, cfg.dump())
+
+    model = ModelBuilder(cfg)
+    if cfg.BACKBONE.PRETRAINED:
+        load_pretrained_backbone(model.backbone, cfg.BACKBONE.PRETRAINED)
+    if cfg.TRAIN.PRETRAINED:
+        load_checkpoint(model, cfg.TRAIN.PRETRAINED, strict=False)
+    model.to(dev)
+
+    start_epoch = int(cfg.TRAIN.START_EPOCH)
+    optimizer_state = None
+    resume = resume or cfg.TRAIN.RESUME or None
+    if resume:
+        extra = load_checkpoint(model, resume, dev)
+        if "epoch" not in extra:
+            raise KeyError(f"{resume}: not a training checkpoint (no 'epoch' entry)")
+        start_epoch = int(extra["epoch"])
+        optimizer_state = extra.get("optimizer")
+        logger.info("resumed from %s at epoch %d", resume, start_epoch)
+    du.broadcast_parameters(model)
+
+    dataset = TrkDataset(cfg, data_dir)
+    sampler = DistributedSampler(dataset, world_size, rank, shuffle=False) if world_size > 1 else None
+    epochs = int(cfg.TRAIN.EPOCH)
+    writer = _tensorboard(cfg.TRAIN.LOG_DIR) if main else None
+
+    model.train()
+    set_backbone_trainable(model, cfg, start_epoch)
+    optimizer = build_optimizer(model, cfg)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+    scheduler: LRScheduler = build_lr_scheduler(optimizer, cfg.TRAIN, epochs, last_epoch=start_epoch)
+
+    meters = {k: AverageMeter() for k in LOSS_KEYS}
+    step = start_epoch * math.ceil(len(dataset) / world_size / cfg.TRAIN.BATCH_SIZE)
+    for epoch in range(start_epoch, epochs):
+        if epoch == cfg.BACKBONE.TRAIN_EPOCH and epoch != start_epoch:
+            logger.info("epoch %d: unfreezing backbone layers %s", epoch, list(cfg.BACKBONE.TRAIN_LAYERS))
+            set_backbone_trainable(model, cfg, epoch)
+            optimizer = build_optimizer(model, cfg)
+            scheduler = build_lr_scheduler(optimizer, cfg.TRAIN, epochs, last_epoch=epoch)
+        scheduler.step(epoch)
+        dataset.set_epoch(epoch)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        loader = DataLoader(
+            dataset,
+            batch_size=cfg.TRAIN.BATCH_SIZE,
+            sampler=sampler,
+            shuffle=False,
+            num_workers=cfg.TRAIN.NUM_WORKERS,
+            pin_memory=dev.type == "cuda",
+            drop_last=False,
+        )
+        for m in meters.values():
+            m.reset()
+        tic = time.time()
+        for it, batch in enumerate(loader):
+            outputs = model(_batch_to(batch, dev))
+            loss = outputs["total_loss"]
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"epoch {epoch} iteration {it}: non-finite loss {loss.item()}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            du.average_gradients(p for g in optimizer.param_groups for p in g["params"])
+            if cfg.TRAIN.GRAD_CLIP > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.TRAIN.GRAD_CLIP)
+            optimizer.step()
+            step += 1
+            n = batch["template"].shape[0]
+            for k in LOSS_KEYS:
+                meters[k].update(du.all_reduce_mean(outputs[k].item(), dev), n)
+            if main and (it + 1) % cfg.TRAIN.PRINT_FREQ == 0:
+                logger.info(
+                    "epoch %d/%d iter %d/%d lr %.6f total %.4f cls %.4f loc %.4f (%.2f s/iter)",
+                    epoch + 1, epochs, it + 1, len(loader), scheduler.get_cur_lr(),
+                    meters["total_loss"].avg, meters["cls_loss"].avg, meters["loc_loss"].avg,
+                    (time.time() - tic) / (it + 1),
+                )
+            if writer is not None:
+                for k in LOSS_KEYS:
+                    writer.add_scalar(f"train/{k}", outputs[k].item(), step)
+                writer.add_scalar("train/lr", scheduler.get_cur_lr(), step)
+        if main:
+            path = save_checkpoint(
+                snapshot_dir / f"checkpoint_e{epoch + 1}.pth",
+                model,
+                cfg,
+                epoch=epoch + 1,
+                optimizer=optimizer.state_dict(),
+                losses={k: m.avg for k, m in meters.items()},
+            )
+            logger.info(
+                "epoch %d done in %.0f s: total %.4f cls %.4f loc %.4f; saved %s",
+                epoch + 1, time.time() - tic, meters["total_loss"].avg, meters["cls_loss"].avg,
+                meters["loc_loss"].avg, path,
+            )
+        du.barrier()
+    if writer is not None:
+        writer.close()
+    return {k: m.avg for k, m in meters.items()}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n", 2)[2],
+    )
+    parser.add_argument("--config", required=True, help="experiment config.yaml")
+    parser.add_argument("--resume", default="", help="training checkpoint to continue from")
+    parser.add_argument("--data-dir", default=".", help="base of relative DATASET.*.ROOT/ANNO paths")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:K (default: auto)")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides: KEY VALUE ...")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    cfg = load_cfg(args.config, args.opts)
+    logger.info("arguments: %s", vars(args))
+    losses = train(cfg, resume=args.resume or None, data_dir=args.data_dir, device=args.device)
+    logger.info("final epoch losses: %s", json.dumps(losses))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
