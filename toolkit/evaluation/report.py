@@ -1,0 +1,510 @@
+"""Evaluation of result folders: per-tracker metrics, PySOT's printed tables and the JSON report.
+
+This is what ``tools/eval.py`` runs. ``evaluate`` reads the result files of every tracker
+(:mod:`toolkit.results`, strict: a wrong line count or a bad line names the file and line; a
+tracker missing videos raises :class:`MissingResultsError` naming the tracker and the videos),
+computes the metrics with the pure functions of this package, and returns a report dict:
+
+``{"version", "dataset", "kind", "protocol", "videos", "attributes"/"tags", "trackers": {name: {...}}}``
+
+``format_tables(report, show_video_level)`` prints it exactly as PySOT's ``tools/eval.py`` does
+(same tables, same tracker order, ANSI colours in the video-level table); ``report_json`` is the
+deterministic JSON (sorted keys, NaN as ``null``).
+
+Dataset kinds (``Dataset.protocol``): ``ope`` and ``got10k`` -> success / precision / normalised
+precision (+ per attribute); ``vot`` -> accuracy, robustness, EAO (+ per tag) in PySOT's convention
+(``protocol='pysot'``) or the official VOT toolkit's (``protocol='vot'``, :mod:`.vot_official`);
+``longterm`` -> precision / recall / F1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from colorama import Fore, Style
+
+from toolkit import results as rio
+
+from . import ar, eao, f1, ope
+
+#: Version of the JSON report layout.
+REPORT_VERSION = 1
+#: Datasets whose table shows normalised precision (PySOT computes it only for LaSOT; 0 elsewhere).
+NORM_PRECISION_DATASETS = ("LaSOT",)
+#: PySOT prints at most this many trackers in the main table (best first) ...
+TOP_TRACKERS = 20
+#: ... and the video-level table only for fewer trackers than this.
+MAX_VIDEO_LEVEL_TRACKERS = 10
+#: VOT baseline: PySOT uses all repetitions only when there are exactly this many, else the first.
+VOT_REPETITIONS = 15
+#: Highlight thresholds of PySOT's video-level tables (values below are printed red).
+OPE_HIGHLIGHT, VOT_HIGHLIGHT, LT_HIGHLIGHT = 0.6, 0.5, 0.5
+
+_RESULT_LAYOUT = {"ope": "ope", "got10k": "got10k", "vot": "vot", "longterm": "longterm"}
+
+
+class MissingResultsError(FileNotFoundError):
+    """Some trackers lack result files for some videos (the message names them)."""
+
+
+# ------------------------------------------------------------------------------------- reading
+def _required_files(root: Path, tracker: str, video: str, kind: str) -> list[Path]:
+    layout = _RESULT_LAYOUT[kind]
+    if kind == "vot":
+        return []
+    files = [rio.result_path(root, tracker, video, layout)]
+    if kind == "longterm":
+        files.append(rio.result_path(root, tracker, video, layout, "confidence"))
+    return files
+
+
+def _vot_runs(root: Path, tracker: str, video: str) -> list[Path]:
+    runs = rio.vot_repetition_paths(root, tracker, video)
+    return runs if len(runs) == VOT_REPETITIONS else runs[:1]
+
+
+def check_complete(dataset, root: str | Path, trackers: Iterable[str]) -> None:
+    """Raise :class:`MissingResultsError` if any tracker lacks a result file of any video."""
+    root = Path(root)
+    problems = []
+    for tracker in trackers:
+        missing = []
+        for video in dataset.names:
+            if dataset.protocol == "vot":
+                ok = bool(_vot_runs(root, tracker, video))
+            else:
+                ok = all(p.is_file() for p in _required_files(root, tracker, video, dataset.protocol))
+            if not ok:
+                missing.append(video)
+        if missing:
+            shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
+            problems.append(
+                f"tracker {tracker!r} has no results for {len(missing)} of {len(dataset)} videos: {shown}"
+            )
+    if problems:
+        raise MissingResultsError(f"{dataset.name} results in {root}: " + "; ".join(problems))
+
+
+def _annotated(gt: np.ndarray) -> np.ndarray:
+    return ~np.isnan(gt).any(axis=1)
+
+
+def _curve_dict(curves: Mapping[str, np.ndarray]) -> dict[str, list[float]]:
+    return {k: np.asarray(v, np.float64).tolist() for k, v in curves.items()}
+
+
+# ------------------------------------------------------------------------------------- metrics
+def evaluate_ope_tracker(dataset, root: str | Path, tracker: str) -> dict[str, Any]:
+    """OPE metrics of one tracker: per-video curves, dataset scores and per-attribute scores."""
+    layout = _RESULT_LAYOUT[dataset.protocol]
+    success, precision, norm_precision = {}, {}, {}
+    for video in dataset:
+        pred = rio.read_boxes(rio.result_path(root, tracker, video.name, layout), len(video))
+        gt = video.gt_traj
+        success[video.name] = ope.success_curve(gt, pred, video.absent)
+        precision[video.name] = ope.precision_curve(gt, pred, video.absent)
+        norm_precision[video.name] = ope.norm_precision_curve(gt, pred, video.absent)
+
+    def scores(names: list[str]) -> dict[str, Any]:
+        s = [success[n] for n in names]
+        p = [precision[n] for n in names]
+        q = [norm_precision[n] for n in names]
+        return {
+            "success_auc": ope.success_auc(s),
+            "precision_at_20px": ope.precision_score(p),
+            "norm_precision_at_0.20": ope.precision_score(q),
+            "success_curve": np.mean(s, axis=0).tolist(),
+            "precision_curve": np.mean(p, axis=0).tolist(),
+            "norm_precision_curve": np.mean(q, axis=0).tolist(),
+        }
+
+    out = scores(dataset.names)
+    out["per_video_success_curve"] = _curve_dict(success)
+    out["per_video_precision_curve"] = _curve_dict(precision)
+    out["per_video_norm_precision_curve"] = _curve_dict(norm_precision)
+    out["per_video_success_auc"] = {k: float(np.mean(v)) for k, v in success.items()}
+    out["per_video_mean_precision"] = {k: float(np.mean(v)) for k, v in precision.items()}
+    out["per_attribute"] = {
+        attr: {**scores(names), "videos": list(names)} for attr, names in sorted(dataset.attr.items())
+    }
+    return out
+
+
+def _read_vot_runs(dataset, root: Path, tracker: str) -> dict[str, list[list[list[float]]]]:
+    runs = {}
+    for video in dataset:
+        runs[video.name] = [
+            rio.read_vot_trajectory(p, len(video)) for p in _vot_runs(root, tracker, video.name)
+        ]
+    counts = {v: len(r) for v, r in runs.items()}
+    if len(set(counts.values())) > 1:
+        detail = ", ".join(f"{v}: {n}" for v, n in counts.items())
+        raise ValueError(f"tracker {tracker!r}: videos have different numbers of repetitions ({detail})")
+    return runs
+
+
+def evaluate_vot_tracker(
+    dataset, root: str | Path, tracker: str, interval: tuple[int, int]
+) -> dict[str, Any]:
+    """PySOT's VOT metrics of one tracker: AR (burn-in 10, bounds (w, h)), EAO and its curve
+    (bounds (w-1, h-1)), and EAO per tag."""
+    runs = _read_vot_runs(dataset, Path(root), tracker)
+    overlaps, failures, frame_overlaps = {}, {}, {}
+    eao_overlaps, eao_failures, videos_of_run = [], [], []
+    for video in dataset:
+        bound = (video.width, video.height)
+        eao_bound = (video.width - 1, video.height - 1)
+        per_rep, fails = [], []
+        for traj in runs[video.name]:
+            per_rep.append(ar.calculate_accuracy(traj, video.gt_traj, burnin=ar.BURNIN, bound=bound)[1])
+            n_fail, fail_idx = ar.calculate_failures(traj)
+            fails.append(n_fail)
+            eao_overlaps.append(ar.calculate_accuracy(traj, video.gt_traj, bound=eao_bound)[1])
+            eao_failures.append(fail_idx)
+            videos_of_run.append(video.name)
+        frame_overlaps[video.name] = ar.mean_over_repetitions(per_rep)
+        overlaps[video.name] = frame_overlaps[video.name]
+        failures[video.name] = fails
+    repetitions = len(next(iter(runs.values())))
+    out: dict[str, Any] = dict(ar.accuracy_robustness(overlaps, failures))
+    per_tag = {}
+    for tag in dataset.tags or ["all"]:
+        tag_values = [dataset[v].tags.get(tag, np.zeros(len(dataset[v]), np.int32)) for v in videos_of_run]
+        score, curve, shape = eao.expected_average_overlap(
+            eao_overlaps, eao_failures, tag_values, repetitions, interval
+        )
+        per_tag[tag] = score
+        if tag == "all":
+            out["eao"] = score
+            out["expected_overlap_curve"] = curve.astype(np.float64).tolist()
+            out["eao_fragments_matrix_shape"] = [int(shape[0]), int(shape[1])]
+    out["eao_per_tag"] = per_tag
+    out["eao_interval_low_high"] = [int(interval[0]), int(interval[1])]
+    out["repetitions"] = repetitions
+    out["per_video_accuracy"] = {v: ar.nanmean(o) for v, o in overlaps.items()}
+    out["per_video_failures"] = {v: [int(x) for x in f] for v, f in failures.items()}
+    out["per_video_lost_number"] = {v: float(np.mean(f)) for v, f in failures.items()}
+    out["per_video_frame_overlaps_burnin10"] = _curve_dict(frame_overlaps)
+    return out
+
+
+def evaluate_vot_official_tracker(
+    dataset, root: str | Path, tracker: str, interval: tuple[int, int]
+) -> dict[str, Any]:
+    """The official VOT toolkit's AR and EAO of one tracker (:mod:`.vot_official`)."""
+    from . import vot_official
+
+    runs = _read_vot_runs(dataset, Path(root), tracker)
+    groundtruth = {v.name: [list(row) for row in v.gt_traj] for v in dataset}
+    sizes = {v.name: (v.width, v.height) for v in dataset}
+    res = vot_official.evaluate_supervised(runs, groundtruth, sizes, interval=interval)
+    res["lost_number"] = float(sum(float(np.mean(r)) for r in _failure_counts(runs).values()))
+    return res
+
+
+def _failure_counts(runs: Mapping[str, list[list[list[float]]]]) -> dict[str, list[int]]:
+    return {v: [ar.calculate_failures(t)[0] for t in reps] for v, reps in runs.items()}
+
+
+def evaluate_longterm_tracker(dataset, root: str | Path, tracker: str) -> dict[str, Any]:
+    """PySOT's long-term precision / recall / F1 of one tracker."""
+    data = []
+    for video in dataset:
+        traj = rio.read_vot_trajectory(rio.result_path(root, tracker, video.name, "longterm"), len(video))
+        score = rio.read_confidence(
+            rio.result_path(root, tracker, video.name, "longterm", "confidence"), len(video)
+        )
+        score[0] = np.nan  # PySOT ignores the first line (the initial frame)
+        data.append((video, traj, score))
+    thresholds = f1.determine_thresholds(np.concatenate([d[2] for d in data]))[::-1]
+    p_curves, r_curves, f_curves = {}, {}, {}
+    for video, traj, score in data:
+        overlaps = ar.calculate_accuracy(traj, video.gt_traj, bound=(video.width, video.height))[1]
+        n_annotated = int(np.sum(_annotated(video.gt_traj)))
+        f_curves[video.name], p_curves[video.name], r_curves[video.name] = f1.calculate_f1(
+            overlaps, score, thresholds, n_annotated
+        )
+    res = f1.longterm_scores(list(p_curves.values()), list(r_curves.values()))
+    best = {v: int(np.argmax(c)) for v, c in f_curves.items()}
+    return {
+        "precision": res["precision"],
+        "recall": res["recall"],
+        "f1": res["f1"],
+        "best_threshold_index": res["best_threshold_index"],
+        "num_thresholds": len(thresholds),
+        "confidence_thresholds": thresholds[1:-1].tolist(),
+        "mean_precision_curve": res["precision_curve"].tolist(),
+        "mean_recall_curve": res["recall_curve"].tolist(),
+        "mean_f1_curve": res["f1_curve"].tolist(),
+        "per_video_max_f1": {v: float(f_curves[v][i]) for v, i in best.items()},
+        "per_video_precision": {v: float(p_curves[v][i]) for v, i in best.items()},
+        "per_video_recall": {v: float(r_curves[v][i]) for v, i in best.items()},
+        "per_video_precision_curve": _curve_dict(p_curves),
+        "per_video_recall_curve": _curve_dict(r_curves),
+        "per_video_f1_curve": _curve_dict(f_curves),
+    }
+
+
+def evaluate_tracker(dataset, root: str | Path, tracker: str, protocol: str = "pysot") -> dict[str, Any]:
+    """Metrics of one tracker on one dataset (see the module docstring for the kinds)."""
+    kind = dataset.protocol
+    if kind in ("ope", "got10k"):
+        return evaluate_ope_tracker(dataset, root, tracker)
+    if kind == "longterm":
+        return evaluate_longterm_tracker(dataset, root, tracker)
+    if protocol == "vot":
+        from .vot_official import official_eao_interval
+
+        return evaluate_vot_official_tracker(dataset, root, tracker, official_eao_interval(dataset.name))
+    return evaluate_vot_tracker(dataset, root, tracker, eao.eao_interval(dataset.name))
+
+
+def _evaluate_job(job: tuple[Any, str, str, str]) -> tuple[str, dict[str, Any]]:
+    dataset, root, tracker, protocol = job
+    return tracker, evaluate_tracker(dataset, root, tracker, protocol)
+
+
+def evaluate(
+    dataset,
+    root: str | Path,
+    trackers: Iterable[str],
+    protocol: str = "pysot",
+    num: int = 1,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate the trackers' result folders under ``root`` (``results/<DATASET>``) on ``dataset``.
+
+    Args:
+        dataset: a ``toolkit.datasets.Dataset``.
+        trackers: tracker folder names (evaluated and reported in sorted order).
+        protocol: ``'pysot'`` (PySOT's toolkit, default) or ``'vot'`` (official VOT toolkit; VOT
+            reset-based datasets only).
+        num: worker processes (trackers are evaluated in parallel).
+        progress: show a tqdm progress bar (on stderr).
+
+    Returns:
+        The report dict (see the module docstring).
+    """
+    if protocol not in ("pysot", "vot"):
+        raise ValueError(f"unknown protocol {protocol!r}; known: pysot, vot")
+    if protocol == "vot" and dataset.protocol != "vot":
+        raise ValueError(
+            f"--protocol vot applies to VOT reset-based datasets, not {dataset.name} ({dataset.protocol})"
+        )
+    if dataset.protocol == "vot" and protocol == "pysot":
+        eao.eao_interval(dataset.name)  # fail before reading any result
+    trackers = sorted(set(trackers))
+    if not trackers:
+        raise ValueError(f"no trackers to evaluate in {root}")
+    root = Path(root)
+    check_complete(dataset, root, trackers)
+    if dataset.protocol in ("vot", "longterm"):
+        _ = [(v.width, v.height) for v in dataset]  # read image sizes once, before forking workers
+    jobs = [(dataset, str(root), t, protocol) for t in trackers]
+    num = max(1, min(num, len(trackers)))
+    results: dict[str, dict[str, Any]] = {}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc=f"eval {dataset.name}", ncols=100)
+    if num == 1:
+        it: Iterable[tuple[str, dict[str, Any]]] = map(_evaluate_job, jobs)
+        pool = None
+    else:
+        pool = multiprocessing.Pool(processes=num)
+        it = pool.imap(_evaluate_job, jobs)
+    try:
+        for name, res in it:
+            results[name] = res
+            if bar is not None:
+                bar.update()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        if bar is not None:
+            bar.close()
+    report: dict[str, Any] = {
+        "version": REPORT_VERSION,
+        "dataset": dataset.name,
+        "kind": dataset.protocol,
+        "protocol": protocol,
+        "videos": list(dataset.names),
+        "trackers": results,
+    }
+    if dataset.protocol in ("ope", "got10k"):
+        report["attributes"] = {a: list(v) for a, v in sorted(dataset.attr.items())}
+        report["success_thresholds"] = ope.SUCCESS_THRESHOLDS.tolist()
+        report["precision_thresholds"] = ope.PRECISION_THRESHOLDS.tolist()
+        report["norm_precision_thresholds"] = ope.NORM_PRECISION_THRESHOLDS.tolist()
+    if dataset.protocol == "vot":
+        report["tags"] = list(dataset.tags)
+    return report
+
+
+# ------------------------------------------------------------------------------------- tables
+def _red(text: str) -> str:
+    return f"{Fore.RED}{text}{Style.RESET_ALL}"
+
+
+def _best_first(scores: Mapping[str, float]) -> list[str]:
+    return [k for k, _ in sorted(scores.items(), key=lambda x: x[1], reverse=True)[:TOP_TRACKERS]]
+
+
+def _name_len(names: Iterable[str]) -> int:
+    return max(max(len(x) for x in names) + 2, 12)
+
+
+def format_ope_table(report: Mapping[str, Any], show_video_level: bool = False) -> list[str]:
+    """PySOT's ``OPEBenchmark.show_result`` lines."""
+    trk = report["trackers"]
+    with_norm = report["dataset"] in NORM_PRECISION_DATASETS
+    n = _name_len(trk)
+    header = ("|{:^" + str(n) + "}|{:^9}|{:^16}|{:^11}|").format(
+        "Tracker name", "Success", "Norm Precision", "Precision"
+    )
+    formatter = "|{:^" + str(n) + "}|{:^9.3f}|{:^16.3f}|{:^11.3f}|"
+    lines = ["-" * len(header), header, "-" * len(header)]
+    for name in _best_first({k: v["success_auc"] for k, v in trk.items()}):
+        norm = trk[name]["norm_precision_at_0.20"] if with_norm else 0
+        lines.append(formatter.format(name, trk[name]["success_auc"], norm, trk[name]["precision_at_20px"]))
+    lines.append("-" * len(header))
+    if show_video_level and len(trk) < MAX_VIDEO_LEVEL_TRACKERS:
+        lines += [""] * 3
+        header1 = "|{:^21}|".format("Tracker name")
+        header2 = "|{:^21}|".format("Video name")
+        for name in trk:
+            header1 += f"{name:^21}|"
+            header2 += "{:^9}|{:^11}|".format("success", "precision")
+        bar = "-" * len(header1)
+        lines += [bar, header1, bar, header2, bar]
+        for video in report["videos"]:
+            row = f"|{video:^21}|"
+            for name in trk:
+                for value, width in (
+                    (trk[name]["per_video_success_auc"][video], 9),
+                    (trk[name]["per_video_mean_precision"][video], 11),
+                ):
+                    text = ("{:^" + str(width) + ".3f}").format(value)
+                    row += (_red(text) if value < OPE_HIGHLIGHT else text) + "|"
+            lines.append(row)
+        lines.append(bar)
+    return lines
+
+
+def format_vot_table(report: Mapping[str, Any], show_video_level: bool = False) -> list[str]:
+    """PySOT's ``AccuracyRobustnessBenchmark.show_result`` lines (with EAO)."""
+    trk = report["trackers"]
+    n = _name_len(trk)
+    header = ("|{:^" + str(n) + "}|{:^10}|{:^12}|{:^13}|{:^7}|").format(
+        "Tracker Name", "Accuracy", "Robustness", "Lost Number", "EAO"
+    )
+    formatter = "|{:^" + str(n) + "}|{:^10.3f}|{:^12.3f}|{:^13.1f}|{:^7.3f}|"
+    lines = ["-" * len(header), header, "-" * len(header)]
+    for name in _best_first({k: v["eao"] for k, v in trk.items()}):
+        r = trk[name]
+        lines.append(formatter.format(name, r["accuracy"], r["robustness"], r["lost_number"], r["eao"]))
+    lines.append("-" * len(header))
+    if show_video_level and len(trk) < MAX_VIDEO_LEVEL_TRACKERS:
+        lines += [""] * 3
+        header1 = "|{:^14}|".format("Tracker name")
+        header2 = "|{:^14}|".format("Video name")
+        for name in trk:
+            header1 += f"{name:^17}|"
+            header2 += "{:^8}|{:^8}|".format("Acc", "LN")
+        bar = "-" * len(header1)
+        lines += [bar, header1, bar, header2, bar]
+        for video in report["videos"]:
+            row = f"|{video:^14}|"
+            for name in trk:
+                acc, lost = _vot_video_values(trk[name], video)
+                text = f"{acc:^8.3f}"
+                row += (_red(text) if acc < VOT_HIGHLIGHT else text) + "|"
+                text = f"{lost:^8.3f}"
+                row += (_red(text) if lost > 0 else text) + "|"
+            lines.append(row)
+        lines.append(bar)
+    return lines
+
+
+def _vot_video_values(res: Mapping[str, Any], video: str) -> tuple[float, float]:
+    if "per_video_lost_number" in res:
+        return res["per_video_accuracy"][video], res["per_video_lost_number"][video]
+    per_video = res["per_video"][video]  # the official convention's layout
+    return per_video["accuracy"], per_video["failures"]
+
+
+def format_longterm_table(report: Mapping[str, Any], show_video_level: bool = False) -> list[str]:
+    """PySOT's ``F1Benchmark.show_result`` lines."""
+    trk = report["trackers"]
+    n = _name_len(trk)
+    header = ("|{:^" + str(n) + "}|{:^11}|{:^8}|{:^7}|").format("Tracker Name", "Precision", "Recall", "F1")
+    formatter = "|{:^" + str(n) + "}|{:^11.3f}|{:^8.3f}|{:^7.3f}|"
+    lines = ["-" * len(header), header, "-" * len(header)]
+    for name in _best_first({k: v["f1"] for k, v in trk.items()}):
+        r = trk[name]
+        lines.append(formatter.format(name, r["precision"], r["recall"], r["f1"]))
+    lines.append("-" * len(header))
+    if show_video_level and len(trk) < MAX_VIDEO_LEVEL_TRACKERS:
+        lines += [""] * 3
+        header1 = "|{:^14}|".format("Tracker name")
+        header2 = "|{:^14}|".format("Video name")
+        for name in trk:
+            header1 += f"{name:^28}|"
+            header2 += "{:^11}|{:^8}|{:^7}|".format("Precision", "Recall", "F1")
+        bar = "-" * len(header1)
+        lines += [bar, header1, bar, header2, bar]
+        for video in report["videos"]:
+            row = f"|{video:^14}|"
+            for name in trk:
+                r = trk[name]
+                for value, width in (
+                    (r["per_video_precision"][video], 11),
+                    (r["per_video_recall"][video], 8),
+                    (r["per_video_max_f1"][video], 7),
+                ):
+                    text = ("{:^" + str(width) + ".3f}").format(value)
+                    row += (_red(text) if value < LT_HIGHLIGHT else text) + "|"
+            lines.append(row)
+        lines.append(bar)
+    return lines
+
+
+def format_tables(report: Mapping[str, Any], show_video_level: bool = False) -> str:
+    """The tables PySOT's ``tools/eval.py`` prints for this report, as one string (ends in ``\\n``)."""
+    kind = report["kind"]
+    if kind in ("ope", "got10k"):
+        lines = format_ope_table(report, show_video_level)
+    elif kind == "vot":
+        lines = format_vot_table(report, show_video_level)
+    else:
+        lines = format_longterm_table(report, show_video_level)
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------- JSON
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    return obj
+
+
+def report_json(report: Mapping[str, Any]) -> str:
+    """The report as deterministic JSON: sorted keys, NaN and infinities as ``null``."""
+    return json.dumps(_jsonable(report), sort_keys=True, indent=1) + "\n"

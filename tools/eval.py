@@ -1,0 +1,126 @@
+"""Evaluate tracking results: PySOT's tables, plus a JSON report and plots.
+
+Examples:
+  # PySOT's usage: every tracker folder in results/VOT2018, dataset in testing_dataset/VOT2018
+  python tools/eval.py --tracker_path ./results --dataset VOT2018 --num 4 --show_video_level
+  # only the trackers whose name starts with "ta_", dataset elsewhere, JSON report
+  python tools/eval.py --tracker-path results --dataset OTB100 --tracker-prefix ta_ \\
+      --dataset-root /data/OTB100 --json otb100.json
+  # the official VOT toolkit's numbers instead of PySOT's
+  python tools/eval.py --tracker_path results --dataset VOT2018 --protocol vot
+
+Results are read from <tracker_path>/<dataset>/<tracker>/ in PySOT's layout. A result file with
+a wrong number of lines or a bad line, or a tracker without results for some videos, is an error
+(exit status 1) naming the file and line, or the tracker and the videos.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from toolkit.datasets import build_dataset, default_dataset_root
+from toolkit.evaluation import report as rep
+from toolkit.results import atomic_write_text, list_trackers
+
+logger = logging.getLogger("tools.eval")
+
+
+def run_eval(
+    tracker_path: str | Path,
+    dataset: str,
+    dataset_root: str | Path | None = None,
+    num: int = 1,
+    tracker_prefix: str = "",
+    show_video_level: bool = False,
+    json_path: str | Path | None = None,
+    protocol: str = "pysot",
+    out: TextIO | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate every tracker folder ``<tracker_path>/<dataset>/<tracker_prefix>*``; print PySOT's
+    tables to ``out`` (stdout), optionally write the JSON report. Returns the report."""
+    out = sys.stdout if out is None else out
+    results_root = Path(tracker_path) / dataset
+    if dataset_root is None:
+        dataset_root = default_dataset_root(dataset, [Path.cwd(), Path(__file__).resolve().parents[1]])
+    trackers = list_trackers(results_root, tracker_prefix)
+    if not trackers:
+        raise FileNotFoundError(f"no tracker folders matching {tracker_prefix + '*'!r} in {results_root}")
+    ds = build_dataset(dataset, dataset_root)
+    logger.info(
+        "evaluating %d trackers on %s (%s) from %s", len(trackers), dataset, dataset_root, results_root
+    )
+    report = rep.evaluate(ds, results_root, trackers, protocol=protocol, num=num, progress=progress)
+    out.write(rep.format_tables(report, show_video_level))
+    out.flush()
+    if json_path is not None:
+        atomic_write_text(json_path, rep.report_json(report))
+        logger.info("JSON report: %s", json_path)
+    return report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n", 2)[2],
+    )
+    parser.add_argument("--tracker_path", "--tracker-path", "-p", default="./results", help="results folder")
+    parser.add_argument("--dataset", "-d", required=True, help="dataset name, e.g. OTB100, VOT2018, LaSOT")
+    parser.add_argument("--num", "-n", type=int, default=1, help="worker processes (parallel over trackers)")
+    parser.add_argument("--tracker_prefix", "--tracker-prefix", "-t", default="", help="tracker name prefix")
+    parser.add_argument(
+        "--show_video_level",
+        "--show-video-level",
+        "-s",
+        action="store_true",
+        help="also print per-video results",
+    )
+    parser.add_argument(
+        "--dataset-root",
+        "--dataset_root",
+        default=None,
+        help="dataset folder (default: testing_dataset/<dataset> in the working directory or the repository)",
+    )
+    parser.add_argument(
+        "--json", default=None, metavar="FILE", help="write every metric (per tracker, video) here"
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=("pysot", "vot"),
+        default="pysot",
+        help="VOT convention: pysot (PySOT's toolkit, default) or vot (official VOT toolkit 0.7.4)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logger.info("arguments: %s", vars(args))
+    try:
+        run_eval(
+            args.tracker_path,
+            args.dataset,
+            dataset_root=args.dataset_root,
+            num=args.num,
+            tracker_prefix=args.tracker_prefix,
+            show_video_level=args.show_video_level,
+            json_path=args.json,
+            protocol=args.protocol,
+            progress=sys.stderr.isatty() and not os.environ.get("CI"),
+        )
+    except (rep.MissingResultsError, FileNotFoundError, ValueError, KeyError) as err:
+        logger.error("%s", err.args[0] if isinstance(err, KeyError) and err.args else err)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
