@@ -1,0 +1,136 @@
+"""The evaluation contract: tools/eval.py on PySOT's golden result folders.
+
+tests/data/eval_golden/ is a copy of the reference set: result files of two trackers on small
+OTB100 / LaSOT / VOT2018 / VOT2018-LT benchmarks, with the tables PySOT's own evaluation printed
+(expected_stdout/, the _video_level files with its ANSI colours) and the values it computed
+(expected.json, overlaps from its compiled VOT region code). Our stdout must match byte for byte
+and every value to 1e-6.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data" / "eval_golden"
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = ("OTB100", "LaSOT", "VOT2018", "VOT2018-LT")
+EXPECTED = json.loads((DATA / "expected.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def eval_tool():
+    spec = importlib.util.spec_from_file_location("tools_eval", REPO / "tools" / "eval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _argv(dataset: str, results: Path = DATA / "results", *extra: str) -> list[str]:
+    root = DATA / "testing_dataset" / dataset
+    return ["--tracker_path", str(results), "--dataset", dataset, "--dataset-root", str(root), *extra]
+
+
+def _assert_close(ours, expected, where: str) -> None:
+    if isinstance(expected, dict):
+        assert isinstance(ours, dict), where
+        for key, value in expected.items():
+            assert key in ours, f"{where}/{key} missing"
+            _assert_close(ours[key], value, f"{where}/{key}")
+    elif isinstance(expected, list):
+        assert isinstance(ours, list) and len(ours) == len(expected), f"{where}: length"
+        for i, (a, b) in enumerate(zip(ours, expected)):
+            _assert_close(a, b, f"{where}[{i}]")
+    elif expected is None or (isinstance(expected, float) and math.isnan(expected)):
+        assert ours is None, f"{where}: {ours} vs NaN"
+    else:
+        assert ours is not None and abs(ours - expected) <= 1e-6, f"{where}: {ours} vs {expected}"
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_tables_and_json_match_pysot(eval_tool, dataset, tmp_path, capsys):
+    json_path = tmp_path / "report.json"
+    assert eval_tool.main(_argv(dataset, DATA / "results", "--json", str(json_path))) == 0
+    expected = (DATA / "expected_stdout" / f"{dataset}.txt").read_text()
+    assert capsys.readouterr().out == expected
+
+    report = json.loads(json_path.read_text())
+    assert report["version"] == 1 and report["dataset"] == dataset and report["protocol"] == "pysot"
+    assert sorted(report["trackers"]) == sorted(EXPECTED[dataset])
+    for tracker, values in EXPECTED[dataset].items():
+        _assert_close(report["trackers"][tracker], values, f"{dataset}/{tracker}")
+    # deterministic output: a second run writes the same bytes
+    again = tmp_path / "again.json"
+    assert eval_tool.main(_argv(dataset, DATA / "results", "--json", str(again))) == 0
+    assert again.read_bytes() == json_path.read_bytes()
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_video_level_tables_match_pysot(eval_tool, dataset, capsys):
+    # hyphenated flag spelling, as accepted besides PySOT's underscores
+    assert eval_tool.main(_argv(dataset, DATA / "results", "--show-video-level")) == 0
+    expected = (DATA / "expected_stdout" / f"{dataset}_video_level.txt").read_text()
+    assert capsys.readouterr().out == expected
+
+
+def test_parallel_workers_give_the_same_tables(eval_tool, capsys):
+    assert eval_tool.main(_argv("VOT2018", DATA / "results", "-s", "--num", "2")) == 0
+    assert capsys.readouterr().out == (DATA / "expected_stdout" / "VOT2018_video_level.txt").read_text()
+
+
+def test_tracker_prefix_selects_trackers(eval_tool, capsys):
+    assert eval_tool.main(_argv("OTB100", DATA / "results", "--tracker_prefix", "trkB")) == 0
+    out = capsys.readouterr().out.splitlines()
+    # PySOT's table with only trkB: the same row as in the two-tracker table
+    assert out[3] == "|    trkB    |  0.462  |     0.000      |   0.646   |"
+    assert len(out) == 5
+
+
+def _copy_results(tmp_path: Path, dataset: str) -> Path:
+    results = tmp_path / "results"
+    shutil.copytree(DATA / "results" / dataset, results / dataset)
+    return results
+
+
+def test_missing_video_is_an_error_naming_tracker_and_video(eval_tool, tmp_path, caplog, capsys):
+    results = _copy_results(tmp_path, "OTB100")
+    (results / "OTB100" / "trkB" / "Beta.txt").unlink()
+    with caplog.at_level(logging.ERROR):
+        assert eval_tool.main(_argv("OTB100", results)) == 1
+    assert "tracker 'trkB' has no results for 1 of 3 videos: Beta" in caplog.text
+    assert capsys.readouterr().out == ""  # nothing averaged, no table
+
+
+def test_missing_vot_run_is_an_error(eval_tool, tmp_path, caplog):
+    results = _copy_results(tmp_path, "VOT2018")
+    shutil.rmtree(results / "VOT2018" / "trkA" / "baseline" / "vidC")
+    with caplog.at_level(logging.ERROR):
+        assert eval_tool.main(_argv("VOT2018", results)) == 1
+    assert "tracker 'trkA' has no results for 1 of 3 videos: vidC" in caplog.text
+
+
+def test_truncated_result_names_the_file(eval_tool, tmp_path, caplog):
+    results = _copy_results(tmp_path, "LaSOT")
+    path = results / "LaSOT" / "trkA" / "dog-3.txt"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+    with caplog.at_level(logging.ERROR):
+        assert eval_tool.main(_argv("LaSOT", results)) == 1
+    # dog-3 has 80 frames; PySOT would silently score the 79 lines
+    assert f"{path}: 79 lines but the video has 80 frames" in caplog.text
+
+
+def test_unparsable_line_names_file_and_line(eval_tool, tmp_path, caplog):
+    results = _copy_results(tmp_path, "VOT2018-LT")
+    path = results / "VOT2018-LT" / "trkB" / "longterm" / "lt2" / "lt2_001.txt"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[6] = "126.5,68.1,oops,55.7\n"
+    path.write_text("".join(lines))
+    with caplog.at_level(logging.ERROR):
+        assert eval_tool.main(_argv("VOT2018-LT", results)) == 1
+    assert f"{path}: line 7: cannot parse '126.5,68.1,oops,55.7'" in caplog.text
