@@ -28,6 +28,8 @@ EXTRAS = {
     "contrib": ["opencv-contrib-python>=4.8"],
     # training curves
     "tensorboard": ["tensorboard>=2.14"],
+    # the official VOT toolkit that tests/test_vot_official.py cross-checks `--protocol vot` against
+    "votcheck": ["vot-toolkit==0.7.4", "attributee==0.1.9"],
 }
 
 setup(
