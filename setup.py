@@ -30,6 +30,8 @@ EXTRAS = {
     "tensorboard": ["tensorboard>=2.14"],
     # the official VOT toolkit that tests/test_vot_official.py cross-checks `--protocol vot` against
     "votcheck": ["vot-toolkit==0.7.4", "attributee==0.1.9"],
+    # GOT-10k toolkit tracker adapter (pysot/integrations/got10k_adapter.py)
+    "got10k": ["got10k>=0.1.3"],
 }
 
 setup(
