@@ -12,9 +12,9 @@ Conventions (PySOT's, kept so that published numbers stay comparable):
 * The centre of a box is ``(x + (w-1)/2, y + (h-1)/2)``. Precision: fraction of frames whose
   centre distance is ``<=`` each of 0..50 pixels, reported at 20 px. Normalised precision divides
   both centres by the ground-truth size (``+1e-16``) and uses thresholds 0..0.50, reported at 0.20.
-* Invalid ground truth: frames whose gt width or height is not > 0 have IoU -1 (never a success);
-  frames whose gt centre has a coordinate <= 0 are never precise. Both still count in the
-  denominator, which is the video's full frame count.
+* Invalid ground truth: frames whose gt width or height is not > 0 (or NaN) have IoU -1, never a
+  success; frames whose gt centre has a coordinate <= 0 (or NaN) get the distance -1, which PySOT
+  counts as precise at every threshold. The denominator is always the video's full frame count.
 * LaSOT: only frames whose ``absent`` flag is 1 are scored; the denominator stays the full count.
 """
 
@@ -62,7 +62,8 @@ def success_error(
     gt_center: np.ndarray, result_center: np.ndarray, thresholds: np.ndarray, n_frame: int
 ) -> np.ndarray:
     """Precision curve: fraction of ``n_frame`` frames whose centre distance is <= each threshold;
-    frames whose gt centre has a coordinate <= 0 never count. Centres are ``(N, 2)``."""
+    frames whose gt centre has a coordinate <= 0 have distance -1 (always counted, as in PySOT).
+    Centres are ``(N, 2)``."""
     dist = np.full(len(gt_center), -1.0)
     with np.errstate(invalid="ignore"):
         mask = np.sum(gt_center > 0, axis=1) == 2
