@@ -161,7 +161,8 @@ _C.TRACK.MASK_OUTPUT_SIZE = 127
 _C.TA = CN()
 # Switch the channel selection on; False is exactly SiamRPN++.
 _C.TA.ENABLE = False
-# Importance method: 'sgd' (the paper's fit), 'gradient' (TADT first-step gradient), 'ridge' (fast).
+# Importance method: 'sgd' (the paper's fit), 'dual' (the same fit in the dual space, fast),
+# 'gradient' (TADT-style first-step gradient).
 _C.TA.METHOD = "sgd"
 # Channels kept per layer: ints are counts, floats in (0, 1] are fractions of the layer's channels.
 _C.TA.CHANNELS = [300, 1024, 1500]
@@ -181,6 +182,10 @@ _C.TA.LOSS_STOP = 1e-4
 _C.TA.SIGMA_FACTOR = 0.1
 # Gaussian label sharpness: y = exp(-ALPHA * (di^2/sigma_h^2 + dj^2/sigma_w^2)).
 _C.TA.ALPHA = 0.2
+# After a diverged fit, refit with lr = min(LR, FALLBACK_STEP * 2(1 + MOMENTUM) / largest curvature).
+_C.TA.FALLBACK_STEP = 0.5
+# Seed of the local generator drawing the regression's initial weights (the global RNG is untouched).
+_C.TA.SEED = 0
 
 # Keys that appear in some PySOT yaml files but were never defined by PySOT's config (its
 # siamrpn_r50_l234_dwxcorr_lt yaml fails to load in PySOT itself). They are accepted and ignored
@@ -222,11 +227,31 @@ def load_cfg(path: str | Path | None = None, overrides: Sequence[str] = ()) -> C
             cfg.merge_from_file(str(path))
         except KeyError as err:
             raise KeyError(f"{path}: {err.args[0] if err.args else err}") from None
-    if overrides:
-        if len(overrides) % 2:
-            raise ValueError(f"config overrides must be KEY VALUE pairs, got {list(overrides)}")
-        try:
-            cfg.merge_from_list(list(overrides))
-        except KeyError as err:
-            raise KeyError(f"command-line override: {err.args[0] if err.args else err}") from None
+    merge_overrides(cfg, overrides)
     return finalize_cfg(cfg)
+
+
+def merge_overrides(cfg: CN, overrides: Sequence[str]) -> CN:
+    """Merge ``KEY VALUE`` pairs (values parsed as Python literals, else strings) into ``cfg``.
+
+    Keys must exist, except inside the free-form ``KWARGS`` nodes, where new keys are added (the
+    model builder checks them against the constructor). Unknown keys raise ``KeyError`` naming them.
+    """
+    overrides = list(overrides)
+    if len(overrides) % 2:
+        raise ValueError(f"config overrides must be KEY VALUE pairs, got {overrides}")
+    for key, value in zip(overrides[0::2], overrides[1::2]):
+        parent_path, _, leaf = str(key).rpartition(".")
+        node = cfg
+        for part in parent_path.split(".") if parent_path else []:
+            node = node.get(part) if isinstance(node, CN) else None
+        if not isinstance(node, CN):
+            raise KeyError(f"command-line override: Non-existent key: {key}")
+        if leaf not in node and node.is_new_allowed():
+            node[leaf] = CN._decode_cfg_value(value)
+            continue
+        try:
+            cfg.merge_from_list([key, value])
+        except (KeyError, AssertionError) as err:
+            raise KeyError(f"command-line override: {err.args[0] if err.args else err}") from None
+    return cfg
