@@ -2,7 +2,8 @@
 
 Examples:
   # the embedded default, from scratch on synthetic pairs (CPU, no downloads)
-  python tools/train.py --config experiments/ta_siamrpn_tiny_synth/config.yaml
+  python tools/train.py --config experiments/ta_siamrpn_tiny_synth/config.yaml \\
+      --export experiments/ta_siamrpn_tiny_synth/model.pth
   # continue an interrupted run from its last checkpoint
   python tools/train.py --config experiments/ta_siamrpn_tiny_synth/config.yaml \\
       --resume snapshot/ta_siamrpn_tiny_synth/checkpoint_e7.pth
@@ -43,7 +44,12 @@ from pysot.data.dataset import TrkDataset
 from pysot.models.model_builder import ModelBuilder
 from pysot.utils import distributed as du
 from pysot.utils.average_meter import AverageMeter
-from pysot.utils.checkpoint import load_checkpoint, load_pretrained_backbone, save_checkpoint
+from pysot.utils.checkpoint import (
+    extract_state_dict,
+    load_checkpoint,
+    load_pretrained_backbone,
+    save_checkpoint,
+)
 from pysot.utils.lr_scheduler import LRScheduler, build_lr_scheduler
 
 logger = logging.getLogger("tools.train")
@@ -263,6 +269,20 @@ def _train(
     return {k: m.avg for k, m in meters.items()}
 
 
+def export_weights(checkpoint: str | Path, out: str | Path) -> Path:
+    """Copy a training checkpoint without its optimizer state (the file tools/test.py loads)."""
+    state = torch.load(str(checkpoint), map_location="cpu", weights_only=True)
+    model_state, extra = extract_state_dict(state, source=str(checkpoint))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"state_dict": model_state, **{k: v for k, v in extra.items() if k != "optimizer"}}
+    tmp = out.with_name(f".{out.name}.tmp")
+    torch.save(payload, str(tmp))
+    tmp.replace(out)
+    logger.info("exported %s -> %s (%.1f MB)", checkpoint, out, out.stat().st_size / 1e6)
+    return out
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -273,6 +293,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--resume", default="", help="training checkpoint to continue from")
     parser.add_argument("--data-dir", default=".", help="base of relative DATASET.*.ROOT/ANNO paths")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:K (default: auto)")
+    parser.add_argument(
+        "--export", default="", help="after training, write the final weights (no optimizer state) here"
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides: KEY VALUE ...")
     return parser.parse_args(argv)
@@ -287,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger.info("arguments: %s", vars(args))
     losses = train(cfg, resume=args.resume or None, data_dir=args.data_dir, device=args.device)
     logger.info("final epoch losses: %s", json.dumps(losses))
+    if args.export and du.env_rank() == 0:
+        export_weights(Path(cfg.TRAIN.SNAPSHOT_DIR) / f"checkpoint_e{cfg.TRAIN.EPOCH}.pth", args.export)
     return 0
 
 

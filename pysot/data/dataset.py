@@ -5,8 +5,10 @@ Sub-datasets are listed in ``cfg.DATASET.NAMES``; each has a node ``cfg.DATASET.
 - crop511 sources (VID, COCO, DET, YOUTUBEBB, GOT10K, LASOT, ...): ``ROOT``, ``ANNO``,
   ``FRAME_RANGE``, ``NUM_USE`` (see :mod:`pysot.data.sub_dataset`); relative paths are resolved
   against the ``data_dir`` given to the dataset.
-- ``SYNTH_TRAIN``: pairs rendered on the fly (:mod:`pysot.data.synthetic_pairs`); its node's keys
-  are that class's keyword arguments in upper case (``SEED``, ``NUM_USE``, ``FRAME_RANGE``, ...).
+- ``SYNTH_TRAIN``: pairs from the synthetic benchmark's scene simulator on its ``'train'`` textures
+  (:mod:`pysot.data.synthetic_scenes`); ``SYNTH_PATCHES``: cheaper pairs of texture patches on
+  texture backgrounds (:mod:`pysot.data.synthetic_pairs`). Their nodes' keys are the classes'
+  keyword arguments in upper case (``SEED``, ``NUM_USE``, ``FRAME_RANGE``, ...).
 
 An epoch has ``DATASET.VIDEOS_PER_EPOCH`` pairs (the sum of ``NUM_USE`` when <= 0). Sample ``i`` of
 epoch ``e`` is a pure function of ``(TRAIN.SEED, e, i)``: the same whatever the number of loader
@@ -28,11 +30,13 @@ from pysot.data.anchor_target import AnchorTarget
 from pysot.data.augmentation import Augmentation
 from pysot.data.sub_dataset import Crop511SubDataset
 from pysot.data.synthetic_pairs import SyntheticPairs
+from pysot.data.synthetic_scenes import SyntheticScenes
 from pysot.utils.bbox import Center, Corner, center2corner
 
 logger = logging.getLogger(__name__)
 
-SYNTH_NAME = "SYNTH_TRAIN"
+# synthetic sub-datasets: DATASET.NAMES entry -> class (config keys are its keyword arguments)
+SYNTHETIC = {"SYNTH_TRAIN": SyntheticScenes, "SYNTH_PATCHES": SyntheticPairs}
 _PICK_STREAM = 0x5EED  # extra seed word of the per-epoch video order (apart from the samples' seeds)
 
 
@@ -41,17 +45,18 @@ def build_sub_dataset(cfg: CfgNode, name: str, data_dir: str | Path = "."):
     if name not in cfg.DATASET:
         raise KeyError(f"DATASET.NAMES lists {name!r} but the config has no DATASET.{name} node")
     node = cfg.DATASET[name]
-    if name == SYNTH_NAME:
-        params = inspect.signature(SyntheticPairs).parameters
+    if name in SYNTHETIC:
+        cls = SYNTHETIC[name]
+        known = [k for k in inspect.signature(cls).parameters if k != "exemplar_size"]
         kwargs = {}
         for key, value in node.items():
-            if key.lower() not in params or key.lower() in ("exemplar_size",):
+            if key.lower() not in known:
                 raise KeyError(
-                    f"DATASET.{name}.{key} is not a parameter of SyntheticPairs; "
-                    f"known: {sorted(k.upper() for k in params if k != 'exemplar_size')}"
+                    f"DATASET.{name}.{key} is not a parameter of {cls.__name__}; "
+                    f"known: {sorted(k.upper() for k in known)}"
                 )
             kwargs[key.lower()] = value
-        return SyntheticPairs(exemplar_size=cfg.TRAIN.EXEMPLAR_SIZE, **kwargs)
+        return cls(exemplar_size=cfg.TRAIN.EXEMPLAR_SIZE, **kwargs)
     missing = [k for k in ("ROOT", "ANNO", "FRAME_RANGE", "NUM_USE") if k not in node]
     if missing:
         raise KeyError(f"DATASET.{name} lacks {missing}")

@@ -44,6 +44,11 @@ def is_main_process() -> bool:
     return get_rank() == 0
 
 
+def env_rank() -> int:
+    """``RANK`` set by torchrun (0 when absent); valid also outside the process group's lifetime."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def local_rank() -> int:
     """``LOCAL_RANK`` set by torchrun (0 when absent): the device index on this machine."""
     return int(os.environ.get("LOCAL_RANK", "0"))
