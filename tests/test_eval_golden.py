@@ -134,3 +134,27 @@ def test_unparsable_line_names_file_and_line(eval_tool, tmp_path, caplog):
     with caplog.at_level(logging.ERROR):
         assert eval_tool.main(_argv("VOT2018-LT", results)) == 1
     assert f"{path}: line 7: cannot parse '126.5,68.1,oops,55.7'" in caplog.text
+
+
+def test_plot_dir_gets_pngs(eval_tool, tmp_path):
+    plots = tmp_path / "plots"
+    assert eval_tool.main(_argv("VOT2018-LT", DATA / "results", "--plot-dir", str(plots))) == 0
+    written = sorted(p.name for p in plots.iterdir())
+    assert written == ["VOT2018-LT_precision_recall.png"]
+    assert (plots / written[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_official_vot_protocol_runs_on_the_same_files(eval_tool, tmp_path, capsys):
+    # the official convention gives other numbers on the same result files (see docs/evaluation.md);
+    # its own values are checked against vot-toolkit in tests/test_vot_official.py
+    json_path = tmp_path / "vot.json"
+    argv = _argv("VOT2018", DATA / "results", "--protocol", "vot", "--json", str(json_path))
+    assert eval_tool.main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == "|Tracker Name| Accuracy | Robustness | Lost Number |  EAO  |"
+    report = json.loads(json_path.read_text())
+    assert report["protocol"] == "vot"
+    for tracker, expected in EXPECTED["VOT2018"].items():
+        ours = report["trackers"][tracker]
+        assert ours["lost_number"] == expected["lost_number"]  # failures are the same events
+        assert ours["accuracy"] != pytest.approx(expected["accuracy"], abs=1e-3)

@@ -3,9 +3,9 @@
 Examples:
   # PySOT's usage: every tracker folder in results/VOT2018, dataset in testing_dataset/VOT2018
   python tools/eval.py --tracker_path ./results --dataset VOT2018 --num 4 --show_video_level
-  # only the trackers whose name starts with "ta_", dataset elsewhere, JSON report
+  # only the trackers whose name starts with "ta_", dataset elsewhere, JSON report and PNG plots
   python tools/eval.py --tracker-path results --dataset OTB100 --tracker-prefix ta_ \\
-      --dataset-root /data/OTB100 --json otb100.json
+      --dataset-root /data/OTB100 --json otb100.json --plot-dir plots/
   # the official VOT toolkit's numbers instead of PySOT's
   python tools/eval.py --tracker_path results --dataset VOT2018 --protocol vot
 
@@ -39,12 +39,15 @@ def run_eval(
     tracker_prefix: str = "",
     show_video_level: bool = False,
     json_path: str | Path | None = None,
+    plot_dir: str | Path | None = None,
     protocol: str = "pysot",
     out: TextIO | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Evaluate every tracker folder ``<tracker_path>/<dataset>/<tracker_prefix>*``; print PySOT's
-    tables to ``out`` (stdout), optionally write the JSON report. Returns the report."""
+    tables to ``out`` (stdout); optionally write the JSON report and the PNG plots (success, precision
+    and normalised precision per dataset and attribute; AR, EAO ranking, expected-overlap curves and
+    per-tag EAO; long-term precision-recall). Returns the report."""
     out = sys.stdout if out is None else out
     results_root = Path(tracker_path) / dataset
     if dataset_root is None:
@@ -62,6 +65,11 @@ def run_eval(
     if json_path is not None:
         atomic_write_text(json_path, rep.report_json(report))
         logger.info("JSON report: %s", json_path)
+    if plot_dir is not None:
+        from toolkit.visualization import draw_report
+
+        for path in draw_report(report, plot_dir):
+            logger.info("plot: %s", path)
     return report
 
 
@@ -91,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", default=None, metavar="FILE", help="write every metric (per tracker, video) here"
     )
+    parser.add_argument("--plot-dir", "--plot_dir", default=None, metavar="DIR", help="write PNG plots here")
     parser.add_argument(
         "--protocol",
         choices=("pysot", "vot"),
@@ -113,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tracker_prefix=args.tracker_prefix,
             show_video_level=args.show_video_level,
             json_path=args.json,
+            plot_dir=args.plot_dir,
             protocol=args.protocol,
             progress=sys.stderr.isatty() and not os.environ.get("CI"),
         )

@@ -131,7 +131,9 @@ def evaluate_ope_tracker(dataset, root: str | Path, tracker: str) -> dict[str, A
     out["per_video_success_auc"] = {k: float(np.mean(v)) for k, v in success.items()}
     out["per_video_mean_precision"] = {k: float(np.mean(v)) for k, v in precision.items()}
     out["per_attribute"] = {
-        attr: {**scores(names), "videos": list(names)} for attr, names in sorted(dataset.attr.items())
+        attr: {**scores(names), "videos": list(names)}
+        for attr, names in sorted(dataset.attr.items())
+        if attr != "ALL"
     }
     return out
 
@@ -340,7 +342,7 @@ def evaluate(
         "trackers": results,
     }
     if dataset.protocol in ("ope", "got10k"):
-        report["attributes"] = {a: list(v) for a, v in sorted(dataset.attr.items())}
+        report["attributes"] = {a: list(v) for a, v in sorted(dataset.attr.items()) if a != "ALL"}
         report["success_thresholds"] = ope.SUCCESS_THRESHOLDS.tolist()
         report["precision_thresholds"] = ope.PRECISION_THRESHOLDS.tolist()
         report["norm_precision_thresholds"] = ope.NORM_PRECISION_THRESHOLDS.tolist()
