@@ -32,11 +32,9 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def _golden_root() -> Path:
     """The golden evaluation set (PySOT's own numbers in expected.json)."""
-    for name in ("eval_golden", "eval_golden_vot"):
-        root = DATA / name
-        if (root / "results" / "VOT2018").is_dir():
-            return root
-    pytest.skip("golden VOT2018 results not found under tests/data")
+    root = DATA / "eval_golden"
+    assert (root / "results" / "VOT2018").is_dir(), f"golden VOT2018 results missing under {root}"
+    return root
 
 
 def _load_golden_vot2018():
