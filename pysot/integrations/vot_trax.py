@@ -27,6 +27,7 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -147,6 +148,31 @@ def run(config: str, snapshot: str | None, device: str = "cpu", overrides: Seque
         return serve(server, tracker)
 
 
+def trackers_ini(
+    config: str | Path,
+    snapshot: str | Path | None,
+    device: str = "cpu",
+    name: str = "TaSiamRPN",
+    python: str | None = None,
+) -> str:
+    """A ``trackers.ini`` section for vot-toolkit 0.7.4 that runs this entry point (absolute paths).
+
+    The toolkit starts ``command`` (``protocol = trax``) in a temporary folder and passes every
+    ``env_<NAME>`` key as environment variable ``<NAME>``.
+    """
+    lines = [
+        f"[{name}]",
+        "label = Ta-SiamRPN++",
+        "protocol = trax",
+        f"command = {python or sys.executable} -m pysot.integrations.vot_trax",
+        f"env_{ENV_CONFIG} = {Path(config).resolve()}",
+    ]
+    if snapshot is not None:
+        lines.append(f"env_{ENV_SNAPSHOT} = {Path(snapshot).resolve()}")
+    lines.append(f"env_{ENV_DEVICE} = {device}")
+    return "\n".join(lines) + "\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -167,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", default=os.environ.get(ENV_DEVICE, "cpu"), help=f"cpu | cuda | auto (env {ENV_DEVICE})"
     )
     parser.add_argument(
+        "--print-trackers-ini",
+        action="store_true",
+        help="print a trackers.ini section for vot-toolkit that runs this experiment, then exit",
+    )
+    parser.add_argument(
         "opts",
         nargs=argparse.REMAINDER,
         help=f"KEY VALUE config overrides (env {ENV_OPTS}, space-separated; arguments are merged last)",
@@ -179,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     if not args.config:
         raise SystemExit(f"no experiment config: pass --config or set {ENV_CONFIG}")
+    if args.print_trackers_ini:
+        sys.stdout.write(trackers_ini(args.config, args.snapshot or None, args.device))
+        return 0
     overrides = shlex.split(os.environ.get(ENV_OPTS, "")) + list(args.opts)
     run(args.config, args.snapshot or None, args.device, overrides)
     return 0
