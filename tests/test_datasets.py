@@ -347,7 +347,7 @@ def test_synthetic_generated_on_request_through_the_generator(tmp_path, monkeypa
         write_json(Path(root), name, {"synth-000": otb_entry("synth-000", 2, ["SV"])})
 
     monkeypatch.setitem(
-        sys.modules, "toolkit.datasets.synthetic", types.SimpleNamespace(generate=fake_generate)
+        sys.modules, "toolkit.datasets.synthetic", types.SimpleNamespace(generate_into=fake_generate)
     )
     root = tmp_path / "SYNTH"
     with pytest.raises(FileNotFoundError, match="generate=True"):

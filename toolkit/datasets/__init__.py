@@ -106,7 +106,7 @@ def build_dataset(name: str, root: str | Path, generate: bool = False, seed: int
         name: one of :data:`DATASETS` (unknown names raise ``KeyError`` listing the known ones).
         root: dataset folder; image paths are resolved against it, never the working directory.
         generate: for ``SYNTH`` / ``SYNTH-VOT``, generate the benchmark into ``root`` when its
-            annotation file is missing.
+            annotation file is missing (``toolkit.datasets.synthetic.generate_into``).
         seed: generator seed (the generator's default when ``None``).
     """
     spec = _get_spec(name)
@@ -117,13 +117,10 @@ def build_dataset(name: str, root: str | Path, generate: bool = False, seed: int
                 f"{name}: {root / (name + '.json')} not found; generate it with generate=True "
                 f"(tools/test.py does this on first use)"
             )
-        from .synthetic import generate as generate_synthetic
+        from .synthetic import generate_into
 
         logger.info("%s: generating the synthetic benchmark into %s", name, root)
-        if seed is None:
-            generate_synthetic(name, root)
-        else:
-            generate_synthetic(name, root, seed=seed)
+        generate_into(name, root, **({} if seed is None else {"seed": seed}))
     elif not root.exists():
         raise FileNotFoundError(f"{name}: dataset folder not found: {root}")
     return spec.loader(name, root)
