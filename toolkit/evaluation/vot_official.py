@@ -79,32 +79,33 @@ def _encode_regions(regions: Sequence[Region],
     """Pack regions for the numba kernels.
 
     Returns ``(kinds, counts, coords, codes)``: region type per frame, number of points (polygons),
-    float32 coordinates rounded half-to-even as ``(N, max(8, 2 * points))``, and the special code
+    float32 coordinates rounded half-to-even as ``(N, max(8, values))``, and the special code
     (-1 for shapes).
     """
     n = len(regions)
-    width = max([8] + [len(r) for r in regions])
+    if isinstance(regions, np.ndarray) and regions.ndim == 2:
+        lengths = np.full(n, regions.shape[1], dtype=np.int64)
+    else:
+        lengths = np.fromiter((len(r) for r in regions), dtype=np.int64, count=n)
+    width = max(8, int(lengths.max(initial=0)))
     kinds = np.zeros(n, dtype=np.int64)
     counts = np.zeros(n, dtype=np.int64)
     codes = np.full(n, -1, dtype=np.int64)
     coords = np.zeros((n, width), dtype=np.float32)
-    for i, region in enumerate(regions):
-        values = np.asarray(region, dtype=np.float64).ravel()
-        size = values.size
+    for size in np.unique(lengths).tolist():
+        idx = np.flatnonzero(lengths == size)
+        if size != 1 and (size < 4 or size == 5 or size % 2):
+            raise ValueError(f"{where}, frame {idx[0] + 1}: a region has 1, 4 or an even number >= 6 of "
+                             f"values, got {size}")
+        values = np.array([regions[i] for i in idx], dtype=np.float64).reshape(len(idx), size)
         if size == 1:
-            codes[i] = int(values[0])
+            codes[idx] = values[:, 0].astype(np.int64)
             continue
-        if size < 4 or size == 5 or size % 2:
-            raise ValueError(f"{where}, frame {i + 1}: a region has 1, 4 or an even number >= 6 of values, "
-                             f"got {size}")
-        if np.isnan(values).any():
-            continue
-        coords[i, :size] = np.round(values.astype(np.float32))
-        if size == 4:
-            kinds[i] = _RECTANGLE
-        else:
-            kinds[i] = _POLYGON
-            counts[i] = size // 2
+        ok = ~np.isnan(values).any(axis=1)  # a region with a NaN is empty, as the toolkit parses it
+        idx, values = idx[ok], values[ok]
+        coords[idx, :size] = np.round(values.astype(np.float32))
+        kinds[idx] = _RECTANGLE if size == 4 else _POLYGON
+        counts[idx] = 0 if size == 4 else size // 2
     return kinds, counts, coords, codes
 
 
@@ -258,6 +259,20 @@ def region_overlap(a: Region, b: Region, image_size: Tuple[int, int] | None = No
     return float(_overlap(ka[0], na[0], ca[0], kb[0], nb[0], cb[0], w, h))
 
 
+def _encoded_overlaps(trajectory: Trajectory, gt: Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                      image_size: Tuple[int, int] | None, where: str) -> Tuple[np.ndarray, np.ndarray]:
+    """``(overlaps (N,), codes (N,))`` of a trajectory against already encoded ground truth."""
+    if len(trajectory) != len(gt[0]):
+        raise ValueError(f"{where}: {len(trajectory)} frames but the ground truth has {len(gt[0])}")
+    ka, na, ca, codes = _encode_regions(trajectory, where)
+    kb, nb, cb, _ = gt
+    width = max(ca.shape[1], cb.shape[1])
+    ca = np.pad(ca, ((0, 0), (0, width - ca.shape[1])))
+    cb = np.pad(cb, ((0, 0), (0, width - cb.shape[1])))
+    w, h = _image_bounds(image_size)
+    return _overlaps(ka, na, ca, kb, nb, cb, w, h), codes
+
+
 def trajectory_overlaps(trajectory: Trajectory, groundtruth: Sequence[Region],
                         image_size: Tuple[int, int] | None, where: str = "trajectory") -> np.ndarray:
     """Per-frame overlaps ``(N,)`` of a trajectory with the ground truth (``vot.region.calculate_overlaps``).
@@ -265,20 +280,8 @@ def trajectory_overlaps(trajectory: Trajectory, groundtruth: Sequence[Region],
     Special frames (codes) are empty regions and score 0 against a non-empty ground truth.
     ``where`` names the trajectory in errors (e.g. ``"trkA/vidA repetition 1"``).
     """
-    if len(trajectory) != len(groundtruth):
-        raise ValueError(f"{where}: {len(trajectory)} frames but the ground truth has {len(groundtruth)}")
-    ka, na, ca, _ = _encode_regions(trajectory, where)
-    kb, nb, cb, _ = _encode_regions(groundtruth, f"{where} ground truth")
-    width = max(ca.shape[1], cb.shape[1])
-    ca = np.pad(ca, ((0, 0), (0, width - ca.shape[1])))
-    cb = np.pad(cb, ((0, 0), (0, width - cb.shape[1])))
-    w, h = _image_bounds(image_size)
-    return _overlaps(ka, na, ca, kb, nb, cb, w, h)
-
-
-def _codes(trajectory: Trajectory) -> np.ndarray:
-    """Special code per frame, -1 for shapes."""
-    return np.array([int(r[0]) if len(r) == 1 else -1 for r in trajectory], dtype=np.int64)
+    gt = _encode_regions(groundtruth, f"{where} ground truth")
+    return _encoded_overlaps(trajectory, gt, image_size, where)[0]
 
 
 def sequence_accuracy(overlaps: np.ndarray, codes: np.ndarray, burnin: int = 10,
@@ -315,13 +318,10 @@ def _prepare(trajectories: Mapping[str, Sequence[Trajectory]], groundtruth: Mapp
             raise KeyError(f"video {video!r} has results but no ground truth or image size")
         if len(runs) == 0:
             raise ValueError(f"video {video!r}: no trajectory (the toolkit raises MissingResultsException)")
-        gt = groundtruth[video]
-        per_run = []
-        for rep, trajectory in enumerate(runs, start=1):
-            where = f"{video} repetition {rep}"
-            overlaps = trajectory_overlaps(trajectory, gt, image_sizes[video], where=where)
-            per_run.append((overlaps, _codes(trajectory)))
-        prepared.append((video, len(gt), per_run))
+        gt = _encode_regions(groundtruth[video], f"{video} ground truth")
+        per_run = [_encoded_overlaps(trajectory, gt, image_sizes[video], f"{video} repetition {rep}")
+                   for rep, trajectory in enumerate(runs, start=1)]
+        prepared.append((video, len(gt[0]), per_run))
     return prepared
 
 

@@ -1,0 +1,177 @@
+"""Evaluation throughput benchmark: a large generated result set, evaluated end to end.
+
+``eval_throughput`` writes a VOT-style (reset-based, VOT2018 polygons) and an OPE-style (OTB-style
+boxes, with attributes) result set for ``num_trackers`` trackers in PySOT's layout
+(:mod:`toolkit.results` writers) into a temporary folder, then times what ``tools/eval.py`` does
+after loading the dataset - reading every result file, the metrics, the printed tables and the JSON
+report (:func:`toolkit.evaluation.report.evaluate`, ``format_tables``, ``report_json``) - for each
+worker count in ``nums`` (``--num``) and each convention (PySOT's, and the official VOT toolkit's for
+the VOT set). Numba compilation is done by a warm-up on one video first and reported separately.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from toolkit import results as rio
+from toolkit.datasets.base import Dataset
+from toolkit.datasets.base import Sequence as Video
+
+from . import report as rep
+
+logger = logging.getLogger(__name__)
+
+#: Distinct generated trajectories per video; tracker ``t`` gets variant ``t % POOL`` (formatting
+#: 1.5M result lines in Python would dominate the set-up time; evaluation reads every file anyway).
+POOL = 5
+VOT_TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
+OPE_ATTRIBUTES = ("IV", "SV", "OCC", "DEF", "MB", "FM")
+IMAGE_SIZE = (640, 480)
+
+
+def _motion(rng: np.random.Generator, num_frames: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Target centres ``(N, 2)`` (a random walk kept inside the image) and sizes ``(N, 2)``."""
+    w, h = IMAGE_SIZE
+    steps = rng.normal(0, 2.0, (num_frames, 2))
+    centre = np.cumsum(steps, axis=0) + [w / 2, h / 2]
+    centre = np.clip(centre, [80, 80], [w - 80, h - 80])
+    size = rng.uniform(30, 90, 2) * np.exp(np.cumsum(rng.normal(0, 0.005, (num_frames, 2)), axis=0))
+    return centre, size
+
+
+def _polygon(centre: np.ndarray, size: np.ndarray, angle: float) -> np.ndarray:
+    """Rotated-rectangle polygons ``(N, 8)`` (VOT2018 ground truth)."""
+    c, s = math.cos(angle), math.sin(angle)
+    corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+    pts = corners[None] * size[:, None, :]
+    rot = np.stack([pts[..., 0] * c - pts[..., 1] * s, pts[..., 0] * s + pts[..., 1] * c], axis=-1)
+    return (rot + centre[:, None, :]).reshape(len(centre), 8)
+
+
+def _vot_trajectory(rng: np.random.Generator, centre: np.ndarray, size: np.ndarray,
+                    failure_rate: float) -> List[Any]:
+    """A reset-protocol trajectory: 1 at (re)initialisation, 2 at a failure, 0 for the 4 skipped
+    frames after it, else a noisy x,y,w,h box."""
+    n = len(centre)
+    out: List[Any] = []
+    frame = 0
+    while frame < n:
+        out.append(1)
+        frame += 1
+        while frame < n:
+            if rng.random() < failure_rate:
+                out.append(2)
+                out += [0] * min(4, n - frame - 1)
+                frame += 5
+                break
+            wh = size[frame] * rng.uniform(0.85, 1.15, 2)
+            xy = centre[frame] + rng.normal(0, 0.08, 2) * size[frame] - wh / 2
+            out.append([float(xy[0]), float(xy[1]), float(wh[0]), float(wh[1])])
+            frame += 1
+    return out[:n]
+
+
+def _ope_boxes(rng: np.random.Generator, centre: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """OPE predictions ``(N, 4)``: a drifting noisy box, rounded to 2 decimals like tracker output."""
+    drift = np.cumsum(rng.normal(0, 0.01, (len(centre), 2)), axis=0) * size
+    wh = size * rng.uniform(0.8, 1.2, size.shape)
+    xy = centre + drift + rng.normal(0, 0.1, centre.shape) * size - wh / 2
+    return np.round(np.concatenate([xy, wh], axis=1), 2)
+
+
+def generate_result_sets(root: Path, num_trackers: int, num_videos: int, num_frames: int,
+                         seed: int = 0) -> Tuple[Dataset, Dataset, List[str]]:
+    """Write both result sets under ``root`` (``results/VOT2018``, ``results/OTB100``).
+
+    Returns ``(vot_dataset, ope_dataset, tracker_names)``; the datasets live in memory (image sizes
+    given, no image is read).
+    """
+    rng = np.random.default_rng(seed)
+    trackers = [f"tracker{t:03d}" for t in range(num_trackers)]
+    vot_videos, ope_videos = [], []
+    vot_root, ope_root = root / "results" / "VOT2018", root / "results" / "OTB100"
+    for v in range(num_videos):
+        name = f"video{v:03d}"
+        centre, size = _motion(rng, num_frames)
+        gt_poly = _polygon(centre, size, float(rng.uniform(-0.4, 0.4)))
+        tags = {t: (rng.random(num_frames) < 0.3).astype(np.int32) for t in VOT_TAGS}
+        images = [str(root / name / f"{i + 1:08d}.jpg") for i in range(num_frames)]
+        vot_videos.append(Video(name, images, gt_poly, tags=tags, size=IMAGE_SIZE))
+        gt_box = np.concatenate([centre - size / 2, size], axis=1)
+        attrs = [a for a in OPE_ATTRIBUTES if rng.random() < 0.4]
+        ope_videos.append(Video(name, images, gt_box, attr=attrs, size=IMAGE_SIZE))
+        pool = min(POOL, num_trackers)
+        vot_text = ["".join(rio.format_vot_line(r) + "\n" for r in
+                            _vot_trajectory(rng, centre, size, failure_rate=0.004 * (k + 1)))
+                    for k in range(pool)]
+        ope_text = ["".join(rio.format_box_line(b) + "\n" for b in _ope_boxes(rng, centre, size).tolist())
+                    for _ in range(pool)]
+        for t, tracker in enumerate(trackers):
+            rio.atomic_write_text(rio.result_path(vot_root, tracker, name, "vot"), vot_text[t % pool])
+            rio.atomic_write_text(rio.result_path(ope_root, tracker, name, "ope"), ope_text[t % pool])
+    vot = Dataset("VOT2018", root / "VOT2018", vot_videos, protocol="vot")
+    ope = Dataset("OTB100", root / "OTB100", ope_videos, protocol="ope")
+    return vot, ope, trackers
+
+
+def _full_eval(dataset: Dataset, results_root: Path, trackers: Sequence[str], protocol: str,
+               num: int) -> float:
+    """Seconds for evaluate + tables + JSON, as ``tools/eval.py`` runs them."""
+    start = time.perf_counter()
+    report = rep.evaluate(dataset, results_root, trackers, protocol=protocol, num=num)
+    rep.format_tables(report)
+    rep.report_json(report)
+    return time.perf_counter() - start
+
+
+def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: int = 500,
+                    nums: Sequence[int] = (1, 2), seed: int = 0) -> Dict[str, Any]:
+    """Generate the result sets and time their full evaluation at each ``--num``.
+
+    Returns a JSON-ready dict: ``config``, ``generate_s``, ``warmup_s`` (numba compilation), and per
+    set (``vot_pysot``, ``vot_official``, ``ope``) ``{str(num): {"wall_s", "frames_per_s",
+    "speedup"}}`` where frames counts tracker-frames (trackers x videos x frames) and speedup is
+    relative to the first ``num``; plus ``cpu_count`` and ``load_average`` at the start.
+    """
+    nums = [int(n) for n in nums]
+    out: Dict[str, Any] = {
+        "config": {"num_trackers": num_trackers, "num_videos": num_videos, "num_frames": num_frames,
+                   "nums": nums, "seed": seed, "image_size": list(IMAGE_SIZE), "distinct_per_video": POOL},
+        "cpu_count": os.cpu_count(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    tracker_frames = num_trackers * num_videos * num_frames
+    with tempfile.TemporaryDirectory(prefix="bench_eval_") as tmp:
+        root = Path(tmp)
+        start = time.perf_counter()
+        vot, ope, trackers = generate_result_sets(root, num_trackers, num_videos, num_frames, seed)
+        out["generate_s"] = time.perf_counter() - start
+        logger.info("generated %d trackers x %d videos x %d frames in %.1f s", num_trackers, num_videos,
+                    num_frames, out["generate_s"])
+        sets = [("vot_pysot", vot, "VOT2018", "pysot"), ("vot_official", vot, "VOT2018", "vot"),
+                ("ope", ope, "OTB100", "pysot")]
+        start = time.perf_counter()
+        for _, dataset, folder, protocol in sets:
+            one_video = dataset.select(dataset.names[:1])
+            _full_eval(one_video, root / "results" / folder, trackers[:1], protocol, 1)
+        out["warmup_s"] = time.perf_counter() - start
+        for key, dataset, folder, protocol in sets:
+            timings: Dict[str, Any] = {}
+            for num in nums:
+                wall = _full_eval(dataset, root / "results" / folder, trackers, protocol, num)
+                timings[str(num)] = {"wall_s": wall, "frames_per_s": tracker_frames / wall}
+                logger.info("%s --num %d: %.2f s (%.0f tracker-frames/s)", key, num, wall,
+                            tracker_frames / wall)
+            first = timings[str(nums[0])]["wall_s"]
+            for t in timings.values():
+                t["speedup"] = first / t["wall_s"]
+            out[key] = timings
+    return out

@@ -1,0 +1,54 @@
+"""Evaluation throughput: generate a large VOT-style and OPE-style result set and time tools/eval.py's
+work on it at each --num (worker processes), in PySOT's and the official VOT convention.
+
+Examples:
+  python tools/bench_eval.py --json bench_eval.json
+  python tools/bench_eval.py --trackers 10 --videos 20 --frames 300 --num 1 2 4 --json small.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Sequence
+
+from toolkit.evaluation.bench import eval_throughput
+from toolkit.results import atomic_write_text
+
+logger = logging.getLogger("tools.bench_eval")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n", 2)[2],
+    )
+    parser.add_argument("--trackers", type=int, default=50, help="number of generated trackers")
+    parser.add_argument("--videos", type=int, default=60, help="videos per dataset")
+    parser.add_argument("--frames", type=int, default=500, help="frames per video")
+    parser.add_argument("--num", type=int, nargs="+", default=[1, 2], help="worker counts to time")
+    parser.add_argument("--seed", type=int, default=0, help="generator seed")
+    parser.add_argument("--json", default=None, metavar="FILE", help="write the timings here (else stdout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logger.info("arguments: %s", vars(args))
+    result = eval_throughput(num_trackers=args.trackers, num_videos=args.videos, num_frames=args.frames,
+                             nums=args.num, seed=args.seed)
+    text = json.dumps(result, indent=1, sort_keys=True) + "\n"
+    if args.json is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(args.json, text)
+        logger.info("timings written to %s", args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
