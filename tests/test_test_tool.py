@@ -155,6 +155,21 @@ def test_failing_video_is_named_and_the_run_exits_nonzero_after_the_others(
     assert "video synth001 failed" in caplog.text and str(missing) in caplog.text
 
 
+def test_synthetic_benchmark_generated_on_first_use(experiment, tmp_path, monkeypatch):
+    real = synthetic.generate_into
+    calls = []
+
+    def small_generate_into(name, folder, **kwargs):
+        calls.append((name, Path(folder)))
+        return real(name, folder, num_videos=1, max_frames=FRAMES, **kwargs)
+
+    monkeypatch.setattr(synthetic, "generate_into", small_generate_into)
+    root = tmp_path / "testing_dataset"  # no SYNTH folder yet
+    assert run(experiment, "SYNTH", root, tmp_path / "results", "TA.ENABLE", "False") == 0
+    assert calls == [("SYNTH", root / "SYNTH")]
+    assert (tmp_path / "results/SYNTH/tiny_exp/synth001.txt").is_file()
+
+
 def test_torchrun_ranks_shard_the_videos(experiment, testing_dataset, tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "2")
