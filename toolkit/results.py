@@ -171,7 +171,7 @@ def _read_lines(path: PathLike, n_frames: int | None) -> list[str]:
 
 
 def _parse_numbers(path: PathLike, lineno: int, line: str) -> list[float]:
-    fields = _SEPARATORS.split(line.strip())
+    fields = line.split(",") if "," in line else _SEPARATORS.split(line.strip())
     try:
         if fields == [""]:
             raise ValueError("empty line")

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .region import vot_overlap_traj
+from .region import PackedRegions, pack_regions, vot_overlap_traj
 
 #: Frames not scored after each (re-)initialisation, the initialisation frame included.
 BURNIN = 10
@@ -34,20 +34,9 @@ def calculate_failures(trajectory: Sequence[Sequence[float]]) -> tuple[int, list
     return len(failures), failures
 
 
-def apply_burnin(trajectory: Sequence[Sequence[float]], burnin: int) -> list[Sequence[float]]:
-    """The trajectory with the ``burnin`` frames starting at each ``[1]`` code replaced by ``[0]``."""
-    out = list(trajectory)
-    if burnin > 0:
-        for i, x in enumerate(trajectory):
-            if len(x) == 1 and x[0] == 1:
-                for j in range(i, min(i + burnin, len(out))):
-                    out[j] = [0]
-    return out
-
-
 def calculate_accuracy(
-    pred_trajectory: Sequence[Sequence[float]],
-    gt_trajectory: Sequence[Sequence[float]] | np.ndarray,
+    pred_trajectory: Sequence[Sequence[float]] | PackedRegions,
+    gt_trajectory: Sequence[Sequence[float]] | np.ndarray | PackedRegions,
     burnin: int = 0,
     bound: Sequence[float] | None = None,
 ) -> tuple[float, np.ndarray]:
@@ -55,17 +44,26 @@ def calculate_accuracy(
     codes and burn-in frames) over the first ``min(len(pred), len(gt))`` frames.
 
     Args:
+        pred_trajectory, gt_trajectory: region lists, or packed (:func:`.region.pack_regions`).
+        burnin: from each ``[1]`` code on, this many frames (the code's included) are not scored,
+            as if they were ``[0]`` (PySOT's burn-in).
         bound: ``(width, height)`` of the image (PySOT passes ``(w, h)`` for accuracy and F1,
             ``(w - 1, h - 1)`` for EAO), or ``None``.
     """
-    pred = apply_burnin(pred_trajectory, burnin)
-    n = min(len(pred), len(gt_trajectory))
-    overlaps = vot_overlap_traj(pred[:n], gt_trajectory[:n], bound)
+    pred = pack_regions(pred_trajectory)
+    gt = pack_regions(gt_trajectory)
+    n = min(len(pred.counts), len(gt.counts))
+    counts = pred.counts[:n].copy()
+    if burnin > 0:
+        init = (counts == 1) & (pred.values[:n, 0] == 1) & ~np.isnan(pred.values[:n]).any(axis=1)
+        for i in np.flatnonzero(init):
+            counts[i : i + burnin] = 1  # PySOT replaces these frames by [0]: overlap NaN
+    overlaps = vot_overlap_traj(
+        PackedRegions(pred.values[:n], counts), PackedRegions(gt.values[:n], gt.counts[:n]), bound
+    )
     acc = 0.0
     if len(overlaps) > 0:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            acc = float(np.nanmean(overlaps))
+        acc = nanmean(overlaps)
     return acc, overlaps
 
 

@@ -26,6 +26,7 @@ the results match.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -94,30 +95,40 @@ def _rounded_bounds(px: np.ndarray, py: np.ndarray, bounds: np.ndarray) -> np.nd
 
 
 @numba.njit(cache=True)
-def _row_spans(px, py, pixel_y, width, nodes, starts, ends):
-    """Inclusive pixel spans of one polygon in row ``pixel_y`` (``rasterize_polygon``), merged so
-    that they are sorted and disjoint; returns their number (written to ``starts``/``ends``)."""
+def _edge_nodes(px, py, height, nodes, n_nodes):
+    """The scan-line nodes of ``rasterize_polygon`` for rows ``0 .. height-1``, edge by edge.
+
+    Row ``y`` gets a node from edge (i, j = i - 1) when the truncated vertex rows satisfy region.c's
+    test (``y`` within ``[min(yi, yj), max(yi, yj)]``, or ``yi == yj == y``) and the edge is not
+    horizontal; the node is ``(int)(x_i + (y - y_i) / (y_j - y_i) * (x_j - x_i))``. Writes
+    ``nodes[y, :n_nodes[y]]`` (unsorted)."""
     count = px.shape[0]
-    n_nodes = 0
     j = count - 1
-    fy = np.float32(pixel_y)
     for i in range(count):
         yi = _c_int(np.float64(py[i]))
         yj = _c_int(np.float64(py[j]))
-        if (
-            (yi <= pixel_y and yj > pixel_y)
-            or (yj <= pixel_y and yi > pixel_y)
-            or (yi < pixel_y and yj >= pixel_y)
-            or (yj < pixel_y and yi >= pixel_y)
-            or (yi == yj and yi == pixel_y)
-        ):
-            r = np.float64(py[j] - py[i])
-            k = np.float64(px[j] - px[i])
-            if r != 0:
-                nodes[n_nodes] = _c_int(np.float64(px[i]) + np.float64(fy - py[i]) / r * k)
-                n_nodes += 1
+        r = np.float64(py[j] - py[i])
+        k = np.float64(px[j] - px[i])
+        if r != 0:
+            lo = yi if yi < yj else yj
+            hi = yj if yi < yj else yi
+            if lo < 0:
+                lo = 0
+            if hi > height - 1:
+                hi = height - 1
+            xi = np.float64(px[i])
+            for pixel_y in range(lo, hi + 1):
+                dy = np.float64(np.float32(pixel_y) - py[i])
+                nodes[pixel_y, n_nodes[pixel_y]] = _c_int(xi + dy / r * k)
+                n_nodes[pixel_y] += 1
         j = i
-    for a in range(1, n_nodes):  # insertion sort: same order as the C bubble sort
+
+
+@numba.njit(cache=True)
+def _row_spans(nodes, n_nodes, width, starts, ends):
+    """Inclusive pixel spans of one row from its nodes (sorted, then region.c's fill loop), merged
+    so that they are sorted and disjoint; returns their number (written to ``starts``/``ends``)."""
+    for a in range(1, n_nodes):  # insertion sort: the order of the C bubble sort
         v = nodes[a]
         b = a - 1
         while b >= 0 and nodes[b] > v:
@@ -212,17 +223,24 @@ def _polygon_overlap(px1, py1, px2, py2, bounds) -> np.float32:
     for i in range(px2.shape[0]):
         ox2[i] = _c_round(px2[i] + nx)
         oy2[i] = _c_round(py2[i] + ny)
-    nodes = np.empty(max(px1.shape[0], px2.shape[0]) + 1, np.int64)
-    s1 = np.empty(px1.shape[0] + 1, np.int64)
-    e1 = np.empty(px1.shape[0] + 1, np.int64)
-    s2 = np.empty(px2.shape[0] + 1, np.int64)
-    e2 = np.empty(px2.shape[0] + 1, np.int64)
+    nodes1 = np.empty((height, ox1.shape[0]), np.int64)
+    nodes2 = np.empty((height, ox2.shape[0]), np.int64)
+    count1 = np.zeros(height, np.int64)
+    count2 = np.zeros(height, np.int64)
+    _edge_nodes(ox1, oy1, height, nodes1, count1)
+    _edge_nodes(ox2, oy2, height, nodes2, count2)
+    s1 = np.empty(ox1.shape[0] + 1, np.int64)
+    e1 = np.empty(ox1.shape[0] + 1, np.int64)
+    s2 = np.empty(ox2.shape[0] + 1, np.int64)
+    e2 = np.empty(ox2.shape[0] + 1, np.int64)
     only1 = 0
     only2 = 0
     both = 0
     for pixel_y in range(height):
-        n1 = _row_spans(ox1, oy1, pixel_y, width, nodes, s1, e1)
-        n2 = _row_spans(ox2, oy2, pixel_y, width, nodes, s2, e2)
+        if count1[pixel_y] < 2 and count2[pixel_y] < 2:
+            continue
+        n1 = _row_spans(nodes1[pixel_y], count1[pixel_y], width, s1, e1)
+        n2 = _row_spans(nodes2[pixel_y], count2[pixel_y], width, s2, e2)
         len1, len2, inter = _span_stats(s1, e1, n1, s2, e2, n2)
         both += inter
         only1 += len1 - inter
@@ -257,23 +275,34 @@ def _bounds_array(bounds: Sequence[float] | None) -> np.ndarray:
     raise ValueError(f"bounds must be (width, height) or (top, bottom, left, right), got {bounds!r}")
 
 
-def pack_regions(regions: Sequence[Sequence[float]] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Regions of varying length as a padded ``(N, K)`` float64 array and ``(N,)`` value counts.
+class PackedRegions(NamedTuple):
+    """Regions of varying length for the numba kernels: ``values`` ``(N, K)`` float64 (zero-padded)
+    and ``counts`` ``(N,)`` int64, the number of values of each region (1 = a code)."""
+
+    values: np.ndarray
+    counts: np.ndarray
+
+
+def pack_regions(regions: Sequence[Sequence[float]] | np.ndarray | PackedRegions) -> PackedRegions:
+    """Pack regions (a list of value lists, or an ``(N, K)`` array); packed input is returned as is.
 
     A row with a NaN value counts as a 1-value code (overlap NaN).
     """
+    if isinstance(regions, PackedRegions):
+        return regions
     if isinstance(regions, np.ndarray) and regions.ndim == 2:
-        vals = np.asarray(regions, np.float64)
+        vals = np.array(regions, np.float64)
         counts = np.full(len(vals), vals.shape[1], np.int64)
     else:
-        k = max((len(r) for r in regions), default=1)
-        vals = np.zeros((len(regions), max(k, 1)), np.float64)
-        counts = np.empty(len(regions), np.int64)
-        for i, r in enumerate(regions):
-            vals[i, : len(r)] = r
-            counts[i] = len(r)
+        n = len(regions)
+        counts = np.fromiter(map(len, regions), np.int64, n)
+        vals = np.zeros((n, max(int(counts.max(initial=1)), 1)), np.float64)
+        for length in np.unique(counts):
+            rows = np.flatnonzero(counts == length)
+            if length > 0:
+                vals[rows, :length] = np.array([regions[i] for i in rows], np.float64)
     counts[np.isnan(vals).any(axis=1)] = 1
-    return vals, counts
+    return PackedRegions(vals, counts)
 
 
 def vot_overlap(
@@ -286,23 +315,24 @@ def vot_overlap(
             or a 1-value code (-> NaN).
         bounds: ``(width, height)`` of the image, ``(top, bottom, left, right)``, or ``None``.
     """
-    vals1, counts1 = pack_regions([list(polygon1)])
-    vals2, counts2 = pack_regions([list(polygon2)])
-    return float(_overlap_rows(vals1, counts1, vals2, counts2, _bounds_array(bounds))[0])
+    a = pack_regions([list(polygon1)])
+    b = pack_regions([list(polygon2)])
+    return float(_overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds))[0])
 
 
 def vot_overlap_traj(
-    polygons1: Sequence[Sequence[float]] | np.ndarray,
-    polygons2: Sequence[Sequence[float]] | np.ndarray,
+    polygons1: Sequence[Sequence[float]] | np.ndarray | PackedRegions,
+    polygons2: Sequence[Sequence[float]] | np.ndarray | PackedRegions,
     bounds: Sequence[float] | None = None,
 ) -> np.ndarray:
     """Frame-wise ``vot_overlap`` of two trajectories of equal length, as ``(N,)`` float64
-    (values are C floats; NaN where either region is a 1-value code)."""
-    if len(polygons1) != len(polygons2):
-        raise ValueError(f"trajectories differ in length: {len(polygons1)} vs {len(polygons2)}")
-    vals1, counts1 = pack_regions(polygons1)
-    vals2, counts2 = pack_regions(polygons2)
-    return _overlap_rows(vals1, counts1, vals2, counts2, _bounds_array(bounds))
+    (values are C floats; NaN where either region is a 1-value code). Either trajectory may be
+    given packed (:func:`pack_regions`) to evaluate it several times."""
+    a = pack_regions(polygons1)
+    b = pack_regions(polygons2)
+    if len(a.counts) != len(b.counts):
+        raise ValueError(f"trajectories differ in length: {len(a.counts)} vs {len(b.counts)}")
+    return _overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds))
 
 
 def vot_float2str(template: str, value: float) -> str:

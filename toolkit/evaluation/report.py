@@ -32,6 +32,7 @@ from colorama import Fore, Style
 from toolkit import results as rio
 
 from . import ar, eao, f1, ope
+from .region import pack_regions
 
 #: Version of the JSON report layout.
 REPORT_VERSION = 1
@@ -162,12 +163,14 @@ def evaluate_vot_tracker(
     for video in dataset:
         bound = (video.width, video.height)
         eao_bound = (video.width - 1, video.height - 1)
+        gt = pack_regions(video.gt_traj)
         per_rep, fails = [], []
         for traj in runs[video.name]:
-            per_rep.append(ar.calculate_accuracy(traj, video.gt_traj, burnin=ar.BURNIN, bound=bound)[1])
+            pred = pack_regions(traj)
+            per_rep.append(ar.calculate_accuracy(pred, gt, burnin=ar.BURNIN, bound=bound)[1])
             n_fail, fail_idx = ar.calculate_failures(traj)
             fails.append(n_fail)
-            eao_overlaps.append(ar.calculate_accuracy(traj, video.gt_traj, bound=eao_bound)[1])
+            eao_overlaps.append(ar.calculate_accuracy(pred, gt, bound=eao_bound)[1])
             eao_failures.append(fail_idx)
             videos_of_run.append(video.name)
         frame_overlaps[video.name] = ar.mean_over_repetitions(per_rep)
