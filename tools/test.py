@@ -170,7 +170,7 @@ def run_test(
     out = Path(results_dir) / ds.name / name
     if rank == 0:
         atomic_write_text(out / "config.yaml", cfg.dump())
-        logger.info("merged config saved to %s", out / "config.yaml")
+        logger.info("merged config (saved to %s):\n%s", out / "config.yaml", cfg.dump())
     workers = 1 if vis else num_workers
     factory = PysotTrackerFactory(cfg, snapshot.resolve(), str(torch_device), threads)
     return run_dataset(
@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rank=rank,
                 world_size=world_size,
             )
-    except (FileNotFoundError, KeyError, ValueError, CheckpointError) as err:
+    except (FileNotFoundError, FileExistsError, KeyError, ValueError, CheckpointError) as err:
         logger.error("%s", err.args[0] if isinstance(err, KeyError) and err.args else err)
         return 2
     logger.info(
