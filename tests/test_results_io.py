@@ -157,3 +157,15 @@ def test_repetitions_trackers_and_completeness(tmp_path):
     assert not rio.result_complete(lt, "t", "v", "longterm", 2)  # the time file is missing
     rio.write_times(rio.result_path(lt, "t", "v", "longterm", "time"), [0.01, 0.02])
     assert rio.result_complete(lt, "t", "v", "longterm", 2)
+
+
+def test_ope_result_falls_back_to_otb_toolkit_names(tmp_path):
+    # PySOT also reads result sets of the OTB toolkit, whose files are named differently
+    root = tmp_path / "OTB100"
+    _touch(root / "t" / "Basketball.txt")
+    _touch(root / "t" / "jogging_1.txt")
+    _touch(root / "t" / "david3.txt")
+    assert rio.find_ope_result(root, "t", "Basketball") == root / "t" / "Basketball.txt"
+    assert rio.find_ope_result(root, "t", "Jogging-1") == root / "t" / "jogging_1.txt"
+    assert rio.find_ope_result(root, "t", "David3") == root / "t" / "david3.txt"
+    assert rio.find_ope_result(root, "t", "Car4") is None

@@ -87,6 +87,31 @@ def result_path(
     return folder / f"{rep}_confidence.value"
 
 
+#: File names of OTB toolkit result sets that PySOT also accepts for an OPE video (used only when
+#: ``<video>.txt`` does not exist); any other video falls back to its name with a lower-case first letter.
+LEGACY_OPE_NAMES = {
+    "FleetFace": "fleetface.txt",
+    "Jogging-1": "jogging_1.txt",
+    "Jogging-2": "jogging_2.txt",
+    "Skating2-1": "skating2_1.txt",
+    "Skating2-2": "skating2_2.txt",
+    "FaceOcc1": "faceocc1.txt",
+    "FaceOcc2": "faceocc2.txt",
+    "Human4-2": "human4_2.txt",
+}
+
+
+def find_ope_result(root: PathLike, tracker: str, video: str) -> Path | None:
+    """The OPE result file of a video: ``<video>.txt``, else (as PySOT) the OTB toolkit's legacy
+    name (:data:`LEGACY_OPE_NAMES`, or the name with a lower-case first letter); ``None`` if absent."""
+    path = result_path(root, tracker, video, "ope")
+    if path.is_file():
+        return path
+    legacy = LEGACY_OPE_NAMES.get(video, video[:1].lower() + video[1:] + ".txt")
+    path = path.with_name(legacy)
+    return path if path.is_file() else None
+
+
 def vot_repetition_paths(root: PathLike, tracker: str, video: str) -> list[Path]:
     """Existing VOT baseline runs ``<video>_NNN.txt`` of one tracker and video, sorted by NNN."""
     folder = Path(root) / tracker / "baseline" / video

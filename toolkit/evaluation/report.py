@@ -47,22 +47,21 @@ VOT_REPETITIONS = 15
 #: Highlight thresholds of PySOT's video-level tables (values below are printed red).
 OPE_HIGHLIGHT, VOT_HIGHLIGHT, LT_HIGHLIGHT = 0.6, 0.5, 0.5
 
-_RESULT_LAYOUT = {"ope": "ope", "got10k": "got10k", "vot": "vot", "longterm": "longterm"}
-
 
 class MissingResultsError(FileNotFoundError):
     """Some trackers lack result files for some videos (the message names them)."""
 
 
 # ------------------------------------------------------------------------------------- reading
-def _required_files(root: Path, tracker: str, video: str, kind: str) -> list[Path]:
-    layout = _RESULT_LAYOUT[kind]
+def _has_results(root: Path, tracker: str, video: str, kind: str) -> bool:
     if kind == "vot":
-        return []
-    files = [rio.result_path(root, tracker, video, layout)]
+        return bool(_vot_runs(root, tracker, video))
+    if kind == "ope":
+        return rio.find_ope_result(root, tracker, video) is not None
+    files = [rio.result_path(root, tracker, video, kind)]
     if kind == "longterm":
-        files.append(rio.result_path(root, tracker, video, layout, "confidence"))
-    return files
+        files.append(rio.result_path(root, tracker, video, kind, "confidence"))
+    return all(p.is_file() for p in files)
 
 
 def _vot_runs(root: Path, tracker: str, video: str) -> list[Path]:
@@ -77,11 +76,7 @@ def check_complete(dataset, root: str | Path, trackers: Iterable[str]) -> None:
     for tracker in trackers:
         missing = []
         for video in dataset.names:
-            if dataset.protocol == "vot":
-                ok = bool(_vot_runs(root, tracker, video))
-            else:
-                ok = all(p.is_file() for p in _required_files(root, tracker, video, dataset.protocol))
-            if not ok:
+            if not _has_results(root, tracker, video, dataset.protocol):
                 missing.append(video)
         if missing:
             shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
@@ -103,10 +98,13 @@ def _curve_dict(curves: Mapping[str, np.ndarray]) -> dict[str, list[float]]:
 # ------------------------------------------------------------------------------------- metrics
 def evaluate_ope_tracker(dataset, root: str | Path, tracker: str) -> dict[str, Any]:
     """OPE metrics of one tracker: per-video curves, dataset scores and per-attribute scores."""
-    layout = _RESULT_LAYOUT[dataset.protocol]
     success, precision, norm_precision = {}, {}, {}
     for video in dataset:
-        pred = rio.read_boxes(rio.result_path(root, tracker, video.name, layout), len(video))
+        if dataset.protocol == "ope":
+            path = rio.find_ope_result(root, tracker, video.name)
+        else:
+            path = rio.result_path(root, tracker, video.name, dataset.protocol)
+        pred = rio.read_boxes(path, len(video))
         gt = video.gt_traj
         success[video.name] = ope.success_curve(gt, pred, video.absent)
         precision[video.name] = ope.precision_curve(gt, pred, video.absent)
