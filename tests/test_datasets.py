@@ -314,15 +314,28 @@ def test_json_gt_row_with_wrong_number_of_values_names_file_video_and_row(tmp_pa
 def test_image_and_gt_count_mismatch(tmp_path):
     root = tmp_path / "OTB100"
     entry = otb_entry("Boy", 3, [])
-    entry["gt_rect"] = entry["gt_rect"][:2]
+    entry["img_names"] = entry["img_names"][:2]
     write_json(root, "OTB100", {"Boy": entry})
-    with pytest.raises(DatasetFormatError, match="video Boy: 3 img_names but 2 gt_rect rows"):
+    with pytest.raises(DatasetFormatError, match="video Boy: 2 img_names but 3 gt_rect rows"):
         build_dataset("OTB100", root)
     root = tmp_path / "VOT2018"
     write_vot_native(root, "ants", ["1,2,5,4", "1,2,5,4"])
     (root / "ants" / "color" / "00000002.jpg").unlink()
     with pytest.raises(DatasetFormatError, match="video ants: 1 images in .*ants/color but 2 lines"):
         build_dataset("VOT2018", root)
+
+
+def test_trailing_unannotated_images_are_dropped_as_pysot_evaluates_them(tmp_path, caplog):
+    # LaSOT's monkey-17 lists more images than annotations; PySOT cuts results to the annotation
+    root = tmp_path / "LaSOT"
+    entry = otb_entry("monkey/monkey-17", 4, ["POC"])
+    entry["gt_rect"] = entry["gt_rect"][:3]
+    entry["absent"] = [1, 1, 0, 1]
+    write_json(root, "LaSOT", {"monkey-17": entry})
+    seq = build_dataset("LaSOT", root)["monkey-17"]
+    assert len(seq) == 3 and seq.gt_traj.shape == (3, 4)
+    np.testing.assert_array_equal(seq.absent, [1, 1, 0])
+    assert "4 img_names but 3 gt_rect rows; the 1 unannotated trailing frames are dropped" in caplog.text
 
 
 def test_missing_images_name_the_file(tmp_path):

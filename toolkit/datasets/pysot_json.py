@@ -89,10 +89,18 @@ def sequence_from_entry(
     video_dir = entry.get("video_dir", name)
     img_names = resolve_images(root, video_dir, entry["img_names"], where)
     gt = gt_array(entry["gt_rect"], where, len(img_names) if partial_gt else None)
-    if len(gt) != len(img_names):
-        raise DatasetFormatError(f"{where}: {len(img_names)} img_names but {len(gt)} gt_rect rows")
+    n = len(gt)
+    if n > len(img_names):
+        raise DatasetFormatError(f"{where}: {len(img_names)} img_names but {n} gt_rect rows")
+    if n < len(img_names):
+        # e.g. LaSOT's monkey-17: PySOT's evaluation cuts results to the annotated frames
+        logger.warning(
+            "%s: %d img_names but %d gt_rect rows; the %d unannotated trailing frames are dropped",
+            where, len(img_names), n, len(img_names) - n,
+        )  # fmt: skip
+        img_names = img_names[:n]
     # a VOT entry lacking one of the tag lists never sets that tag
-    tags = {t: entry.get(t, []) for t in VOT_TAGS} if any(t in entry for t in VOT_TAGS) else None
+    tags = {t: entry.get(t, [])[:n] for t in VOT_TAGS} if any(t in entry for t in VOT_TAGS) else None
     init_rect = entry.get("init_rect")
     gt_int = all(type(v) is int for row in entry["gt_rect"] for v in row)
     return Sequence(
@@ -102,7 +110,7 @@ def sequence_from_entry(
         init_rect=None if init_rect is None or len(init_rect) != 4 else init_rect,
         attr=entry.get("attr") or (),
         tags=tags,
-        absent=entry.get("absent"),
+        absent=None if entry.get("absent") is None else entry["absent"][:n],
         video_dir=video_dir,
         gt_int=gt_int,
     )
