@@ -8,10 +8,12 @@ The tiny model is an atrous ResNet-18 at 1/16 width (4-32 channels) trained on S
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import socket
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -19,6 +21,7 @@ import torch.multiprocessing as mp
 from yacs.config import CfgNode as CN
 
 from pysot.config import finalize_cfg, get_cfg
+from pysot.data.dataset import TrkDataset
 from pysot.models.model_builder import ModelBuilder
 from pysot.utils import distributed as du
 from pysot.utils.checkpoint import config_from_checkpoint
@@ -208,3 +211,56 @@ def test_two_gloo_processes_match_one_process_on_the_combined_batch(tmp_path):
         torch.testing.assert_close(g0, g, rtol=1e-9, atol=1e-12)
     ckpt = _state(tmp_path / "snap" / "checkpoint_e1.pth")  # written by rank 0 only
     assert ckpt["epoch"] == 1
+
+
+# ------------------------------------------------------------------ PySOT crop511 sub-datasets
+def _crop511_fixture(root: Path) -> Path:
+    """Two videos in PySOT's crop511 layout; video 'b' track '01' has a zero-width frame (dropped)."""
+    anno = {
+        "a": {"00": {"000000": [10, 10, 74, 74], "000001": [12, 10, 76, 74], "000002": [14, 10, 78, 74]}},
+        "b": {"00": {"000000": [0, 0, 32, 64]}, "01": {"000000": [5, 5, 5, 20]}},
+    }
+    rng = np.random.default_rng(0)
+    for video, tracks in anno.items():
+        for track, frames in tracks.items():
+            for frame in frames:
+                path = root / "crop511" / video / f"{frame}.{track}.x.jpg"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(path), rng.integers(0, 255, (511, 511, 3), dtype=np.uint8))
+    (root / "train.json").write_text(json.dumps(anno))
+    return root
+
+
+def test_crop511_sub_dataset_pairs(tmp_path):
+    _crop511_fixture(tmp_path / "vid")
+    cfg = get_cfg()
+    cfg.DATASET.NAMES = ["VID"]
+    cfg.DATASET.VID.ROOT = "vid/crop511"
+    cfg.DATASET.VID.ANNO = "vid/train.json"
+    cfg.DATASET.VID.FRAME_RANGE = 1
+    cfg.DATASET.VID.NUM_USE = -1
+    cfg.DATASET.VIDEOS_PER_EPOCH = 6
+    cfg.DATASET.NEG = 0.0
+    cfg.DATASET.SEARCH.SHIFT = 0
+    cfg.DATASET.SEARCH.SCALE = 0.0
+    cfg.DATASET.SEARCH.COLOR = 0.0
+    finalize_cfg(cfg)
+    dataset = TrkDataset(cfg, data_dir=tmp_path)
+    vid = dataset.datasets[0]
+    assert vid.num == 2 and list(vid.labels["b"]) == ["00"]  # the zero-width track is dropped
+    assert vid.labels["a"]["00"]["frames"] == [0, 1, 2]
+    # every video used once per pass (NUM_USE -1), repeated to fill the epoch
+    assert sorted(dataset.pick[:2, 1].tolist()) == [0, 1] and len(dataset) == 6
+    item = dataset[0]
+    assert item["template"].shape == (3, 127, 127) and item["search"].shape == (3, 255, 255)
+    # without shift/scale the 64 x 64 target of video 'a' (context 128 -> 127 px) stays centred in
+    # the search crop: s_z = 128, so its size there is 64 * 127 / 128 = 63.5
+    a_items = [dataset[i] for i in range(6) if dataset.pick[i, 1] == vid.videos.index("a")]
+    cx = (a_items[0]["bbox"][0] + a_items[0]["bbox"][2]) / 2
+    assert cx == pytest.approx(127.0) and a_items[0]["bbox"][2] - a_items[0]["bbox"][0] == pytest.approx(63.5)
+    # samples are a function of (seed, epoch, index)
+    np.testing.assert_array_equal(dataset[3]["search"], dataset[3]["search"])
+    dataset.set_epoch(1)
+    assert dataset.epoch == 1
+    with pytest.raises(FileNotFoundError, match="DATASET.VID.ANNO"):
+        TrkDataset(cfg, data_dir=tmp_path / "missing")
