@@ -341,7 +341,12 @@ def _gradient_importance(p: _Problem) -> torch.Tensor:
 
 
 class _SGDSolver:
-    """The paper's fit, literally: nn-style conv + torch.optim.SGD on detached features."""
+    """The paper's fit: a conv (C -> 1, with bias) trained by SGD on the detached features.
+
+    The update is PyTorch's ``torch.optim.SGD`` rule (momentum, no dampening, weight decay added
+    to the gradient): ``buf = m * buf + (grad + wd * param)``, ``param -= lr * buf``, written out so
+    the fit needs no optimizer machinery.
+    """
 
     def __init__(self, p: _Problem, sel: TargetAwareSelector) -> None:
         self.p, self.sel = p, sel
@@ -354,9 +359,10 @@ class _SGDSolver:
 
     def run(self, lr: float) -> tuple[torch.Tensor, FitInfo]:
         p, sel = self.p, self.sel
+        m, wd = p.momentum, sel.weight_decay
         weight = p.w0.clone().requires_grad_(True)
         bias = torch.zeros(1, device=p.x.device, requires_grad=True)
-        opt = torch.optim.SGD([weight, bias], lr=lr, momentum=p.momentum, weight_decay=sel.weight_decay)
+        bufs = [torch.zeros_like(weight), torch.zeros_like(bias)]
         info = FitInfo(method="sgd", lr=lr)
         with torch.enable_grad():
             mse, first = self._loss(weight, bias)
@@ -367,9 +373,11 @@ class _SGDSolver:
                     break
                 if loss < sel.loss_stop:
                     break
-                opt.zero_grad(set_to_none=True)
-                mse.backward()
-                opt.step()
+                grads = torch.autograd.grad(mse, [weight, bias])
+                with torch.no_grad():
+                    for param, grad, buf in zip((weight, bias), grads, bufs):
+                        buf.mul_(m).add_(grad + wd * param)
+                        param.sub_(lr * buf)
                 info.iters = it + 1
                 mse, loss = self._loss(weight, bias)
         info.loss = loss
