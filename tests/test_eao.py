@@ -107,7 +107,7 @@ def test_eao_score_interval_and_nan_points():
     # an interval past the curve's end only counts the existing lengths
     assert eao.eao_score(curve, 4, 100) == pytest.approx((0.3 + 0.1) / 2, abs=1e-7)
     assert eao.eao_interval("VOT2018") == (100, 356)
-    with pytest.raises(KeyError, match="known: VOT2016, VOT2017, VOT2018, VOT2019"):
+    with pytest.raises(KeyError, match="no EAO interval for dataset .OTB100.; known: VOT2016, VOT2017"):
         eao.eao_interval("OTB100")
 
 

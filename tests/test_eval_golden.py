@@ -16,6 +16,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DATA = Path(__file__).resolve().parent / "data" / "eval_golden"
@@ -158,3 +159,20 @@ def test_official_vot_protocol_runs_on_the_same_files(eval_tool, tmp_path, capsy
         ours = report["trackers"][tracker]
         assert ours["lost_number"] == expected["lost_number"]  # failures are the same events
         assert ours["accuracy"] != pytest.approx(expected["accuracy"], abs=1e-3)
+
+
+def test_eao_interval_flag(eval_tool, tmp_path, capsys):
+    from toolkit.evaluation.eao import eao_score
+
+    json_path = tmp_path / "r.json"
+    argv = _argv("VOT2018", DATA / "results", "--eao-interval", "1", "450", "--json", str(json_path))
+    assert eval_tool.main(argv) == 0
+    report = json.loads(json_path.read_text())
+    for tracker, expected in EXPECTED["VOT2018"].items():
+        ours = report["trackers"][tracker]
+        assert ours["eao_interval_low_high"] == [1, 450]
+        # the same curve, averaged over every length 1..450 instead of 100..356
+        curve = np.array(expected["expected_overlap_curve"], np.float32)
+        assert ours["eao"] == pytest.approx(eao_score(curve, 1, 450), abs=1e-9)
+        assert abs(ours["eao"] - expected["eao"]) > 1e-4
+    capsys.readouterr()

@@ -41,6 +41,7 @@ def run_eval(
     json_path: str | Path | None = None,
     plot_dir: str | Path | None = None,
     protocol: str = "pysot",
+    eao_interval: tuple[int, int] | None = None,
     out: TextIO | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
@@ -59,7 +60,9 @@ def run_eval(
     logger.info(
         "evaluating %d trackers on %s (%s) from %s", len(trackers), dataset, dataset_root, results_root
     )
-    report = rep.evaluate(ds, results_root, trackers, protocol=protocol, num=num, progress=progress)
+    report = rep.evaluate(
+        ds, results_root, trackers, protocol=protocol, num=num, progress=progress, eao_interval=eao_interval
+    )
     out.write(rep.format_tables(report, show_video_level))
     out.flush()
     if json_path is not None:
@@ -106,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="pysot",
         help="VOT convention: pysot (PySOT's toolkit, default) or vot (official VOT toolkit 0.7.4)",
     )
+    parser.add_argument(
+        "--eao-interval",
+        "--eao_interval",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("LOW", "HIGH"),
+        help="EAO sequence-length interval (1-based, inclusive) for VOT-style datasets without a known one",
+    )
     return parser
 
 
@@ -124,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_path=args.json,
             plot_dir=args.plot_dir,
             protocol=args.protocol,
+            eao_interval=tuple(args.eao_interval) if args.eao_interval else None,
             progress=sys.stderr.isatty() and not os.environ.get("CI"),
         )
     except (rep.MissingResultsError, FileNotFoundError, ValueError, KeyError) as err:

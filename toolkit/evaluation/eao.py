@@ -25,12 +25,15 @@ import numpy as np
 
 #: Frames skipped after a failure before the tracker is re-initialised.
 SKIPPING = 5
-#: PySOT's EAO intervals (low, high), 1-based inclusive sequence lengths, per VOT edition.
+#: PySOT's EAO intervals (low, high), 1-based inclusive sequence lengths, per VOT edition
+#: (``tools/eval.py --eao-interval LOW HIGH`` sets one for any other VOT-style dataset).
 EAO_INTERVALS: dict[str, tuple[int, int]] = {
     "VOT2016": (108, 371),
     "VOT2017": (100, 356),
     "VOT2018": (100, 356),
     "VOT2019": (46, 291),
+    # the project's synthetic VOT-style benchmark (several videos >= 360 frames): VOT2018's interval
+    "SYNTH-VOT": (100, 356),
 }
 
 

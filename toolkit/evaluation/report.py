@@ -254,23 +254,40 @@ def evaluate_longterm_tracker(dataset, root: str | Path, tracker: str) -> dict[s
     }
 
 
-def evaluate_tracker(dataset, root: str | Path, tracker: str, protocol: str = "pysot") -> dict[str, Any]:
-    """Metrics of one tracker on one dataset (see the module docstring for the kinds)."""
+def vot_interval(dataset_name: str, protocol: str = "pysot") -> tuple[int, int]:
+    """The EAO interval of a VOT dataset in a convention: the official toolkit's stack interval for
+    ``'vot'`` when it has one, else PySOT's (:data:`.eao.EAO_INTERVALS`); unknown names raise."""
+    if protocol == "vot":
+        from .vot_official import OFFICIAL_EAO_INTERVALS
+
+        if dataset_name in OFFICIAL_EAO_INTERVALS:
+            return OFFICIAL_EAO_INTERVALS[dataset_name]
+    return eao.eao_interval(dataset_name)
+
+
+def evaluate_tracker(
+    dataset,
+    root: str | Path,
+    tracker: str,
+    protocol: str = "pysot",
+    eao_interval: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """Metrics of one tracker on one dataset (see the module docstring for the kinds);
+    ``eao_interval`` overrides the dataset's (VOT only)."""
     kind = dataset.protocol
     if kind in ("ope", "got10k"):
         return evaluate_ope_tracker(dataset, root, tracker)
     if kind == "longterm":
         return evaluate_longterm_tracker(dataset, root, tracker)
+    interval = tuple(eao_interval) if eao_interval is not None else vot_interval(dataset.name, protocol)
     if protocol == "vot":
-        from .vot_official import official_eao_interval
-
-        return evaluate_vot_official_tracker(dataset, root, tracker, official_eao_interval(dataset.name))
-    return evaluate_vot_tracker(dataset, root, tracker, eao.eao_interval(dataset.name))
+        return evaluate_vot_official_tracker(dataset, root, tracker, interval)
+    return evaluate_vot_tracker(dataset, root, tracker, interval)
 
 
-def _evaluate_job(job: tuple[Any, str, str, str]) -> tuple[str, dict[str, Any]]:
-    dataset, root, tracker, protocol = job
-    return tracker, evaluate_tracker(dataset, root, tracker, protocol)
+def _evaluate_job(job: tuple[Any, str, str, str, Any]) -> tuple[str, dict[str, Any]]:
+    dataset, root, tracker, protocol, interval = job
+    return tracker, evaluate_tracker(dataset, root, tracker, protocol, interval)
 
 
 def evaluate(
@@ -280,6 +297,7 @@ def evaluate(
     protocol: str = "pysot",
     num: int = 1,
     progress: bool = False,
+    eao_interval: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Evaluate the trackers' result folders under ``root`` (``results/<DATASET>``) on ``dataset``.
 
@@ -290,6 +308,8 @@ def evaluate(
             reset-based datasets only).
         num: worker processes (trackers are evaluated in parallel).
         progress: show a tqdm progress bar (on stderr).
+        eao_interval: ``(low, high)`` EAO interval for VOT datasets, overriding the known one (needed
+            for VOT-style datasets without one in :data:`.eao.EAO_INTERVALS`).
 
     Returns:
         The report dict (see the module docstring).
@@ -300,8 +320,8 @@ def evaluate(
         raise ValueError(
             f"--protocol vot applies to VOT reset-based datasets, not {dataset.name} ({dataset.protocol})"
         )
-    if dataset.protocol == "vot" and protocol == "pysot":
-        eao.eao_interval(dataset.name)  # fail before reading any result
+    if dataset.protocol == "vot" and eao_interval is None:
+        vot_interval(dataset.name, protocol)  # fail before reading any result
     trackers = sorted(set(trackers))
     if not trackers:
         raise ValueError(f"no trackers to evaluate in {root}")
@@ -309,7 +329,7 @@ def evaluate(
     check_complete(dataset, root, trackers)
     if dataset.protocol in ("vot", "longterm"):
         _ = [(v.width, v.height) for v in dataset]  # read image sizes once, before forking workers
-    jobs = [(dataset, str(root), t, protocol) for t in trackers]
+    jobs = [(dataset, str(root), t, protocol, eao_interval) for t in trackers]
     num = max(1, min(num, len(trackers)))
     results: dict[str, dict[str, Any]] = {}
     bar = None
