@@ -65,6 +65,14 @@ def test_image_bounds_clip_the_masks():
     assert vot_overlap([0, 0, 10, 10], [5, 5, 10, 10], bounds=(9, 9)) == f32(25 / 100)
 
 
+def test_degenerate_regions():
+    # two identical zero-size boxes: both bounding boxes have zero area, nothing is rasterised and
+    # region.c returns 0 / 0 pixels = NaN
+    assert math.isnan(vot_overlap([5, 5, 0, 0], [5, 5, 0, 0]))
+    # a zero-size box against a real one: the area ratio test (< 1e-10) returns 0
+    assert vot_overlap([5, 5, 0, 0], [0, 0, 10, 10]) == 0.0
+
+
 def test_codes_give_nan():
     assert math.isnan(vot_overlap([1], [0, 0, 10, 10]))
     assert math.isnan(vot_overlap([0, 0, 10, 10], [2]))
