@@ -107,6 +107,3 @@ def test_vot_objective_with_ta_is_the_eao_of_its_config(tmp_path):
     tuned.write_text(hp_search.merge_into_yaml(config.read_text(), values))
     assert 0.0 < value <= 1.0
     assert _score(tuned, snapshot, dataset, (1, 16)) == value
-    # VOT data without a known EAO interval needs --eao-interval.
-    with pytest.raises(KeyError, match="SYNTH-VOT"):
-        hp_search.score_results(dataset, tmp_path, None)

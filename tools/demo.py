@@ -3,9 +3,8 @@
 Examples:
   # headless: initial box given, annotated video written, FPS printed
   python tools/demo.py --config experiments/ta_siamrpn_tiny_synth/config.yaml \\
-      --snapshot experiments/ta_siamrpn_tiny_synth/model.pth \\
-      --video bag.avi --init 210,120,70,110 --output bag_tracked.mp4
-  # with a display: select the target with the mouse and watch
+      --video bag.avi --init 315,140,113,115 --output bag_tracked.mp4
+  # with a display: select the target with the mouse and watch (checkpoint given explicitly)
   python tools/demo.py --config ... --snapshot ... --video frames_dir/ --show
   # camera 0
   python tools/demo.py --config ... --snapshot ... --video 0 --show
@@ -224,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n", 2)[2],
     )
     parser.add_argument("--config", required=True, help="experiment config.yaml")
-    parser.add_argument("--snapshot", default=None, help="model checkpoint (.pth)")
+    parser.add_argument("--snapshot", default=None, help="checkpoint (default: model.pth beside --config)")
     parser.add_argument(
         "--video",
         "--video_name",

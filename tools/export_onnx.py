@@ -10,8 +10,7 @@ backbone features of template and search image before the neck; all-ones masks g
 E = TRACK.EXEMPLAR_SIZE, S = TRACK.INSTANCE_SIZE.
 
 Examples:
-  python tools/export_onnx.py --config experiments/ta_siamrpn_tiny_synth/config.yaml \\
-      --snapshot experiments/ta_siamrpn_tiny_synth/model.pth --output-dir onnx/
+  python tools/export_onnx.py --config experiments/ta_siamrpn_tiny_synth/config.yaml --output-dir onnx/
   python tools/export_onnx.py --config ... --snapshot ... --output-dir onnx/ --opset 18 --no-check
 """
 
@@ -267,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 1)[1],
     )
     parser.add_argument("--config", required=True, help="experiment config.yaml")
-    parser.add_argument("--snapshot", default=None, help="model checkpoint (.pth); random weights without it")
+    parser.add_argument("--snapshot", default=None, help="checkpoint (default: model.pth beside --config)")
     parser.add_argument(
         "--output-dir", required=True, help="folder for template.onnx, track.onnx, export.json"
     )
@@ -285,12 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from pysot.config import load_cfg
-    from pysot.integrations.loading import load_model
+    from pysot.integrations.loading import load_model, resolve_snapshot
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     cfg = load_cfg(args.config, args.opts)
-    model = load_model(cfg, args.snapshot, "cpu")
+    model = load_model(cfg, resolve_snapshot(args.config, args.snapshot), "cpu")
     report = export_onnx(model, cfg, args.output_dir, args.opset, check=not args.no_check, dynamo=args.dynamo)
     summary = Path(args.output_dir) / "export.json"
     tmp = summary.with_suffix(".json.tmp")

@@ -12,8 +12,7 @@ TA.ENABLE and, when enabled, TA.METHOD and TA.CHANNELS (fractions of each layer'
 
 Examples:
   # 50 trials on the synthetic OPE benchmark, 2 trials at a time
-  python tools/hp_search.py --config experiments/ta_siamrpn_tiny_synth/config.yaml \\
-      --snapshot experiments/ta_siamrpn_tiny_synth/model.pth --dataset SYNTH \\
+  python tools/hp_search.py --config experiments/ta_siamrpn_tiny_synth/config.yaml --dataset SYNTH \\
       --n-trials 50 --n-jobs 2 --output-dir hp_search/tiny_synth
   # resume it later / add a second process on the same study
   python tools/hp_search.py ... --output-dir hp_search/tiny_synth --n-trials 50
@@ -231,7 +230,7 @@ def run_search(
     import optuna
 
     from pysot.config import load_cfg
-    from pysot.integrations.loading import load_model
+    from pysot.integrations.loading import load_model, resolve_snapshot
     from toolkit.datasets import DATASETS, build_dataset, default_dataset_root
 
     config = Path(config).resolve()
@@ -246,7 +245,7 @@ def run_search(
 
         eao.eao_interval(ds.name)  # fail before tracking when no interval is known
     base_cfg = load_cfg(config, overrides)
-    model = load_model(base_cfg, snapshot, device)
+    model = load_model(base_cfg, resolve_snapshot(config, snapshot), device)
     if space is None:
         space = SearchSpace(dict(DEFAULT_RANGES))
     space.num_layers = len(model.feature_channels)
@@ -325,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 1)[1],
     )
     parser.add_argument("--config", required=True, help="experiment config.yaml")
-    parser.add_argument("--snapshot", default=None, help="model checkpoint (.pth)")
+    parser.add_argument("--snapshot", default=None, help="checkpoint (default: model.pth beside --config)")
     parser.add_argument(
         "--dataset", required=True, help="benchmark name (e.g. SYNTH, SYNTH-VOT, OTB100, VOT2018)"
     )

@@ -22,6 +22,18 @@ from pysot.utils.device import select_device
 logger = logging.getLogger(__name__)
 
 
+DEFAULT_SNAPSHOT = "model.pth"
+
+
+def resolve_snapshot(config: str | Path, snapshot: str | Path | None) -> Path:
+    """``snapshot`` if given, else ``model.pth`` beside ``config`` (as ``tools/test.py``); must exist."""
+    path = Path(snapshot) if snapshot else Path(config).parent / DEFAULT_SNAPSHOT
+    if not path.is_file():
+        hint = "" if snapshot else " (no snapshot given: looked beside the config)"
+        raise FileNotFoundError(f"snapshot not found: {path}{hint}")
+    return path
+
+
 def load_model(cfg: CfgNode, snapshot: str | Path | None, device: str = "cpu") -> torch.nn.Module:
     """``ModelBuilder(cfg)`` with the weights of ``snapshot`` (if given), in eval mode on ``device``.
 
@@ -51,11 +63,12 @@ def load_tracker(
 
     Args:
         config: the experiment's ``config.yaml``.
-        snapshot: its checkpoint (``None``: random weights, for tests only).
+        snapshot: its checkpoint (``None``: ``model.pth`` beside ``config``).
         device: see :func:`load_model`.
         overrides: trailing ``KEY VALUE`` config overrides, merged after the file.
     """
     cfg = load_cfg(config, overrides)
+    snapshot = resolve_snapshot(config, snapshot)
     model = load_model(cfg, snapshot, device)
     logger.info("tracker %s from %s (snapshot %s) on %s", cfg.TRACK.TYPE, config, snapshot, device)
     return cfg, build_tracker(cfg, model)

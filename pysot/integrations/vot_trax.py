@@ -187,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", default=os.environ.get(ENV_CONFIG), help=f"config.yaml (env {ENV_CONFIG})"
     )
     parser.add_argument(
-        "--snapshot", default=os.environ.get(ENV_SNAPSHOT), help=f"checkpoint (env {ENV_SNAPSHOT})"
+        "--snapshot",
+        default=os.environ.get(ENV_SNAPSHOT),
+        help=f"checkpoint (env {ENV_SNAPSHOT}; default model.pth beside the config)",
     )
     parser.add_argument(
         "--device", default=os.environ.get(ENV_DEVICE, "cpu"), help=f"cpu | cuda | auto (env {ENV_DEVICE})"
