@@ -24,7 +24,7 @@ import math
 import multiprocessing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from colorama import Fore, Style
@@ -33,6 +33,9 @@ from toolkit import results as rio
 
 from . import ar, eao, f1, ope
 from .region import pack_regions
+
+if TYPE_CHECKING:
+    from toolkit.datasets import Dataset
 
 #: Version of the JSON report layout.
 REPORT_VERSION = 1
@@ -69,7 +72,7 @@ def _vot_runs(root: Path, tracker: str, video: str) -> list[Path]:
     return runs if len(runs) == VOT_REPETITIONS else runs[:1]
 
 
-def check_complete(dataset, root: str | Path, trackers: Iterable[str]) -> None:
+def check_complete(dataset: Dataset, root: str | Path, trackers: Iterable[str]) -> None:
     """Raise :class:`MissingResultsError` if any tracker lacks a result file of any video."""
     root = Path(root)
     problems = []
@@ -96,7 +99,7 @@ def _curve_dict(curves: Mapping[str, np.ndarray]) -> dict[str, list[float]]:
 
 
 # ------------------------------------------------------------------------------------- metrics
-def evaluate_ope_tracker(dataset, root: str | Path, tracker: str) -> dict[str, Any]:
+def evaluate_ope_tracker(dataset: Dataset, root: str | Path, tracker: str) -> dict[str, Any]:
     """OPE metrics of one tracker: per-video curves, dataset scores and per-attribute scores."""
     success, precision, norm_precision = {}, {}, {}
     for video in dataset:
@@ -137,7 +140,7 @@ def evaluate_ope_tracker(dataset, root: str | Path, tracker: str) -> dict[str, A
     return out
 
 
-def _read_vot_runs(dataset, root: Path, tracker: str) -> dict[str, list[list[list[float]]]]:
+def _read_vot_runs(dataset: Dataset, root: Path, tracker: str) -> dict[str, list[list[list[float]]]]:
     runs = {}
     for video in dataset:
         runs[video.name] = [
@@ -151,7 +154,7 @@ def _read_vot_runs(dataset, root: Path, tracker: str) -> dict[str, list[list[lis
 
 
 def evaluate_vot_tracker(
-    dataset, root: str | Path, tracker: str, interval: tuple[int, int]
+    dataset: Dataset, root: str | Path, tracker: str, interval: tuple[int, int]
 ) -> dict[str, Any]:
     """PySOT's VOT metrics of one tracker: AR (burn-in 10, bounds (w, h)), EAO and its curve
     (bounds (w-1, h-1)), and EAO per tag."""
@@ -198,7 +201,7 @@ def evaluate_vot_tracker(
 
 
 def evaluate_vot_official_tracker(
-    dataset, root: str | Path, tracker: str, interval: tuple[int, int]
+    dataset: Dataset, root: str | Path, tracker: str, interval: tuple[int, int]
 ) -> dict[str, Any]:
     """The official VOT toolkit's AR and EAO of one tracker (:mod:`.vot_official`)."""
     from . import vot_official
@@ -215,7 +218,7 @@ def _failure_counts(runs: Mapping[str, list[list[list[float]]]]) -> dict[str, li
     return {v: [ar.calculate_failures(t)[0] for t in reps] for v, reps in runs.items()}
 
 
-def evaluate_longterm_tracker(dataset, root: str | Path, tracker: str) -> dict[str, Any]:
+def evaluate_longterm_tracker(dataset: Dataset, root: str | Path, tracker: str) -> dict[str, Any]:
     """PySOT's long-term precision / recall / F1 of one tracker."""
     data = []
     for video in dataset:
@@ -266,7 +269,7 @@ def vot_interval(dataset_name: str, protocol: str = "pysot") -> tuple[int, int]:
 
 
 def evaluate_tracker(
-    dataset,
+    dataset: Dataset,
     root: str | Path,
     tracker: str,
     protocol: str = "pysot",
@@ -291,7 +294,7 @@ def _evaluate_job(job: tuple[Any, str, str, str, Any]) -> tuple[str, dict[str, A
 
 
 def evaluate(
-    dataset,
+    dataset: Dataset,
     root: str | Path,
     trackers: Iterable[str],
     protocol: str = "pysot",
