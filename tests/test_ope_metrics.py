@@ -65,3 +65,28 @@ def test_dataset_scores_average_videos():
     pa = ope.precision_curve(GT, GT)
     pb = ope.precision_curve(GT, np.array([[30.0, 0.0, 10.0, 10.0]]))  # 30 px away
     assert ope.precision_score([pa, pb]) == 0.5
+
+
+def test_report_on_got10k_layout_and_attributes(tmp_path):
+    # two videos in the GOT-10k result layout; attribute "X" holds only the second one
+    from toolkit import results as rio
+    from toolkit.datasets import Dataset, Sequence
+    from toolkit.evaluation import report
+
+    gt = np.tile([10.0, 10.0, 20.0, 20.0], (3, 1))
+    seqs = [
+        Sequence("a", ["a.jpg"] * 3, gt, size=(100, 100)),
+        Sequence("b", ["b.jpg"] * 3, gt, attr=["X"], size=(100, 100)),
+    ]
+    ds = Dataset("GOT-10k", tmp_path, seqs, protocol="got10k")
+    root = tmp_path / "results" / "GOT-10k"
+    rio.write_boxes(rio.result_path(root, "t", "a", "got10k"), gt)  # perfect
+    rio.write_boxes(rio.result_path(root, "t", "b", "got10k"), gt + [40, 0, 0, 0])  # disjoint
+    rep = report.evaluate(ds, root, ["t"])
+    res = rep["trackers"]["t"]
+    # a: success 1 at the 20 thresholds below 1.0, b: 0 everywhere -> AUC (20/21) / 2
+    assert res["success_auc"] == 20 / 42
+    assert res["per_attribute"]["X"]["success_auc"] == 0.0 and res["per_attribute"]["X"]["videos"] == ["b"]
+    assert rep["attributes"] == {"X": ["b"]} and rep["kind"] == "got10k"
+    row = report.format_tables(rep).splitlines()[3]
+    assert row == "|     t      |  0.476  |     0.000      |   0.500   |"  # b is 40 px off: precision 1/2
