@@ -181,3 +181,20 @@ def test_eao_interval_flag(eval_tool, tmp_path, capsys):
         assert ours["eao"] == pytest.approx(eao_score(curve, 1, 450), abs=1e-9)
         assert abs(ours["eao"] - expected["eao"]) > 1e-4
     capsys.readouterr()
+
+
+def test_vot_dataset_without_tags_scores_all_frames():
+    from toolkit.datasets import Dataset, Sequence, build_dataset
+    from toolkit.evaluation import report
+
+    ds = build_dataset("VOT2018", DATA / "testing_dataset" / "VOT2018")
+    plain = Dataset(
+        "VOT2018",
+        ds.root,
+        [Sequence(v.name, v.img_names, v.gt_traj, size=(v.width, v.height)) for v in ds],
+        protocol="vot",
+    )
+    res = report.evaluate(plain, DATA / "results" / "VOT2018", ["trkA"])["trackers"]["trkA"]
+    # without per-frame tags every frame counts for 'all': the same EAO as with the tags
+    assert res["eao"] == EXPECTED["VOT2018"]["trkA"]["eao"]
+    assert res["eao_per_tag"] == {"all": res["eao"]}

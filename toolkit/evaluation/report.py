@@ -181,7 +181,7 @@ def evaluate_vot_tracker(
     out: dict[str, Any] = dict(ar.accuracy_robustness(overlaps, failures))
     per_tag = {}
     for tag in dataset.tags or ["all"]:
-        tag_values = [dataset[v].tags.get(tag, np.zeros(len(dataset[v]), np.int32)) for v in videos_of_run]
+        tag_values = [_tag_values(dataset[v], tag) for v in videos_of_run]
         score, curve, shape = eao.expected_average_overlap(
             eao_overlaps, eao_failures, tag_values, repetitions, interval
         )
@@ -198,6 +198,13 @@ def evaluate_vot_tracker(
     out["per_video_lost_number"] = {v: float(np.mean(f)) for v, f in failures.items()}
     out["per_video_frame_overlaps_burnin10"] = _curve_dict(frame_overlaps)
     return out
+
+
+def _tag_values(video, tag: str) -> np.ndarray:
+    """Per-frame 0/1 values of a VOT tag; a video without tags has ``all`` everywhere, nothing else."""
+    if tag in video.tags:
+        return video.tags[tag]
+    return np.full(len(video), 1 if tag == "all" else 0, np.int32)
 
 
 def evaluate_vot_official_tracker(
