@@ -8,10 +8,10 @@ Reproduces the numbers of vot-toolkit 0.7.4 (``vot.analysis.supervised``): ``sup
 
 Inputs are what PySOT result files hold once parsed:
 
-- a *region* is a sequence of floats: one value is a VOT code (1 = initialisation, 2 = failure,
-  0 = skipped frame); four values are an ``x, y, w, h`` rectangle (0-based top-left corner, size in
-  pixels); six or more (an even number) are polygon corners ``x1, y1, x2, y2, ...``. Any NaN makes
-  the region empty, as the toolkit's parser does.
+- a *region* is a sequence of floats: one value (or a bare number) is a VOT code (1 =
+  initialisation, 2 = failure, 0 = skipped frame); four values are an ``x, y, w, h`` rectangle
+  (0-based top-left corner, size in pixels); six or more (an even number) are polygon corners
+  ``x1, y1, x2, y2, ...``. Any NaN makes the region empty, as the toolkit's parser does.
 - a *trajectory* is one region per frame of a sequence; a sequence has one trajectory per
   repetition (PySOT's ``<video>_001.txt``, ``_002.txt``, ...).
 - ground truth is one region per frame (rectangles or polygons), image sizes are ``(width, height)``.
@@ -86,7 +86,8 @@ def _encode_regions(regions: Sequence[Region],
     if isinstance(regions, np.ndarray) and regions.ndim == 2:
         lengths = np.full(n, regions.shape[1], dtype=np.int64)
     else:
-        lengths = np.fromiter((len(r) for r in regions), dtype=np.int64, count=n)
+        lengths = np.fromiter((len(r) if hasattr(r, "__len__") else 1 for r in regions), dtype=np.int64,
+                              count=n)
     width = max(8, int(lengths.max(initial=0)))
     kinds = np.zeros(n, dtype=np.int64)
     counts = np.zeros(n, dtype=np.int64)
@@ -97,10 +98,10 @@ def _encode_regions(regions: Sequence[Region],
         if size != 1 and (size < 4 or size == 5 or size % 2):
             raise ValueError(f"{where}, frame {idx[0] + 1}: a region has 1, 4 or an even number >= 6 of "
                              f"values, got {size}")
-        values = np.array([regions[i] for i in idx], dtype=np.float64).reshape(len(idx), size)
-        if size == 1:
-            codes[idx] = values[:, 0].astype(np.int64)
+        if size == 1:  # a code, given as [c] or as a bare number
+            codes[idx] = [int(r[0]) if hasattr(r, "__len__") else int(r) for r in (regions[i] for i in idx)]
             continue
+        values = np.array([regions[i] for i in idx], dtype=np.float64).reshape(len(idx), size)
         ok = ~np.isnan(values).any(axis=1)  # a region with a NaN is empty, as the toolkit parses it
         idx, values = idx[ok], values[ok]
         coords[idx, :size] = np.round(values.astype(np.float32))
@@ -129,32 +130,37 @@ def _region_bounds(kind: int, count: int, c: np.ndarray) -> Tuple[int, int, int,
 
 
 @numba.njit(cache=True)
-def _rasterize(kind: int, count: int, c: np.ndarray, x0: int, y0: int, width: int, height: int) -> np.ndarray:
-    """Binary mask ``(height, width)`` of a region over the window starting at pixel ``(x0, y0)``."""
-    mask = np.zeros((height, width), dtype=np.uint8)
-    if kind == _RECTANGLE:
-        x = int(c[0])
-        y = int(c[1])
-        right = int(c[0] + c[2]) - 1
-        bottom = int(c[1] + c[3]) - 1
-        if x > x0 + width - 1 or right < x0 or y > y0 + height - 1 or bottom < y0:
-            return mask
-        # the toolkit clips the window-relative far edge at the absolute window edge; this only
-        # matters for an unbounded overlap whose window starts at a negative coordinate
-        last_row = min(height - 1, y0 + height - 1, bottom - y0)
-        last_col = min(width - 1, x0 + width - 1, right - x0)
-        for row in range(max(0, y - y0), last_row + 1):
-            for col in range(max(0, x - x0), last_col + 1):
-                mask[row, col] = 1
-        return mask
-    if kind != _POLYGON:
-        return mask
+def _rect_range(c: np.ndarray, x0: int, y0: int, width: int, height: int) -> Tuple[int, int, int, int]:
+    """Window-relative inclusive ``(first row, last row, first col, last col)`` of a rectangle's pixels
+    in the window of ``width x height`` pixels starting at ``(x0, y0)``; empty when first > last."""
+    x = int(c[0])
+    y = int(c[1])
+    right = int(c[0] + c[2]) - 1
+    bottom = int(c[1] + c[3]) - 1
+    if x > x0 + width - 1 or right < x0 or y > y0 + height - 1 or bottom < y0:
+        return (1, 0, 1, 0)
+    # the toolkit clips the window-relative far edge at the absolute window edge; this only
+    # matters for an unbounded overlap whose window starts at a negative coordinate
+    return (max(0, y - y0), min(height - 1, y0 + height - 1, bottom - y0),
+            max(0, x - x0), min(width - 1, x0 + width - 1, right - x0))
+
+
+@numba.njit(cache=True)
+def _scan_polygon(count: int, c: np.ndarray, x0: int, y0: int, width: int, height: int, mask: np.ndarray,
+                  write: bool, r0: int, r1: int, c0: int, c1: int) -> Tuple[int, int]:
+    """Scan-fill a polygon over the window (``vot.region.raster.rasterize_polygon``).
+
+    Returns ``(pixels, pixels inside rows r0..r1 x cols c0..c1)`` (window-relative, inclusive) and,
+    when ``write``, sets the pixels in ``mask`` ``(height, width)``.
+    """
     xs = np.empty(count, dtype=np.float64)
     ys = np.empty(count, dtype=np.float64)
     for p in range(count):
         xs[p] = c[2 * p] - x0
         ys[p] = c[2 * p + 1] - y0
     nodes_x = np.zeros(count, dtype=np.int64)
+    pixels = 0
+    inside = 0
     for row in range(height):
         # crossings of the scan line with every edge (j -> i), end points included
         nodes = 0
@@ -172,7 +178,17 @@ def _rasterize(kind: int, count: int, c: np.ndarray, x0: int, y0: int, width: in
                     nodes_x[nodes] = int(xs[i])
                 nodes += 1
             j = i
-        row_nodes = np.sort(nodes_x[:nodes])
+        # insertion sort in place (a handful of nodes; no allocation per row)
+        for k in range(1, nodes):
+            value = nodes_x[k]
+            m = k - 1
+            while m >= 0 and nodes_x[m] > value:
+                nodes_x[m + 1] = nodes_x[m]
+                m -= 1
+            nodes_x[m + 1] = value
+        row_nodes = nodes_x
+        in_rows = r0 <= row <= r1
+        last = -1  # spans come in increasing order; count each pixel once
         i = 0
         while i < nodes - 1:
             if row_nodes[i] >= width:
@@ -186,10 +202,53 @@ def _rasterize(kind: int, count: int, c: np.ndarray, x0: int, y0: int, width: in
                     row_nodes[i] = 0
                 if row_nodes[i + 1] >= width:
                     row_nodes[i + 1] = width - 1
-                for col in range(row_nodes[i], row_nodes[i + 1] + 1):
-                    mask[row, col] = 1
+                start = max(row_nodes[i], last + 1)
+                end = row_nodes[i + 1]
+                if start <= end:
+                    pixels += end - start + 1
+                    if in_rows:
+                        inside += max(0, min(end, c1) - max(start, c0) + 1)
+                    if write:
+                        for col in range(start, end + 1):
+                            mask[row, col] = 1
+                    last = end
             i += 2
+    return pixels, inside
+
+
+@numba.njit(cache=True)
+def _rasterize(kind: int, count: int, c: np.ndarray, x0: int, y0: int, width: int, height: int) -> np.ndarray:
+    """Binary mask ``(height, width)`` of a region over the window starting at pixel ``(x0, y0)``."""
+    mask = np.zeros((height, width), dtype=np.uint8)
+    if kind == _RECTANGLE:
+        r0, r1, c0, c1 = _rect_range(c, x0, y0, width, height)
+        for row in range(r0, r1 + 1):
+            for col in range(c0, c1 + 1):
+                mask[row, col] = 1
+    elif kind == _POLYGON:
+        _scan_polygon(count, c, x0, y0, width, height, mask, True, 1, 0, 1, 0)
     return mask
+
+
+@numba.njit(cache=True)
+def _box_counts(ka: int, ca: np.ndarray, kb: int, nb: int, cb: np.ndarray, x0: int, y0: int, width: int,
+                height: int) -> Tuple[int, int, int]:
+    """``(pixels of a, pixels of b, shared pixels)`` when ``a`` is a rectangle or empty: counted per row
+    from the rectangle's pixel ranges and ``b``'s scan-line spans, without masks."""
+    r0, r1, c0, c1 = (1, 0, 1, 0)
+    if ka == _RECTANGLE:
+        r0, r1, c0, c1 = _rect_range(ca, x0, y0, width, height)
+    pa = max(0, r1 - r0 + 1) * max(0, c1 - c0 + 1)
+    if kb == _RECTANGLE:
+        s0, s1, t0, t1 = _rect_range(cb, x0, y0, width, height)
+        pb = max(0, s1 - s0 + 1) * max(0, t1 - t0 + 1)
+        shared = max(0, min(r1, s1) - max(r0, s0) + 1) * max(0, min(c1, t1) - max(c0, t0) + 1)
+        return pa, pb, shared
+    if kb == _POLYGON:
+        pb, shared = _scan_polygon(nb, cb, x0, y0, width, height, np.zeros((0, 0), dtype=np.uint8), False,
+                                   r0, r1, c0, c1)
+        return pa, pb, shared
+    return pa, 0, 0
 
 
 @numba.njit(cache=True)
@@ -214,17 +273,25 @@ def _overlap(ka: int, na: int, ca: np.ndarray, kb: int, nb: int, cb: np.ndarray,
             return 0.0
     width = right - left + 1
     height = bottom - top + 1
+    if ka != _POLYGON or kb != _POLYGON:
+        # at most one polygon: count from pixel ranges and spans (same pixels as the masks)
+        if ka == _POLYGON:
+            pb, pa, inter = _box_counts(kb, cb, ka, na, ca, left, top, width, height)
+        else:
+            pa, pb, inter = _box_counts(ka, ca, kb, nb, cb, left, top, width, height)
+        union = pa + pb - inter
+        return inter / union if union > 0 else 0.0
     ma = _rasterize(ka, na, ca, left, top, width, height)
     mb = _rasterize(kb, nb, cb, left, top, width, height)
     inter = 0
     union = 0
     for row in range(height):
         for col in range(width):
-            pa = ma[row, col] != 0
-            pb = mb[row, col] != 0
-            if pa or pb:
+            pa_ = ma[row, col] != 0
+            pb_ = mb[row, col] != 0
+            if pa_ or pb_:
                 union += 1
-                if pa and pb:
+                if pa_ and pb_:
                     inter += 1
     if union == 0:
         return 0.0
