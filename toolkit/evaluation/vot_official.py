@@ -360,14 +360,12 @@ def sequence_accuracy(overlaps: np.ndarray, codes: np.ndarray, burnin: int = 10,
     (code 2) and ``burnin`` frames starting at each initialisation (code 1, the initialisation frame
     included). Returns ``(0.0, 0)`` when no frame counts.
     """
-    mask = np.ones(len(overlaps), dtype=bool)
-    for i, code in enumerate(codes):
-        if code == CODE_UNKNOWN and ignore_unknown:
-            mask[i] = False
-        elif code == CODE_INIT:
-            mask[i:i + burnin] = False
-        elif code == CODE_FAILURE:
-            mask[i] = False
+    codes = np.asarray(codes)
+    mask = codes != CODE_FAILURE
+    if ignore_unknown:
+        mask &= codes != CODE_UNKNOWN
+    for i in np.flatnonzero(codes == CODE_INIT):
+        mask[i:i + burnin] = False
     if not mask.any():
         return 0.0, 0
     return float(np.mean(overlaps[mask])), int(mask.sum())
