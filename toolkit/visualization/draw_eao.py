@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import List, Mapping, Sequence, Tuple
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .draw_utils import PathLike, new_figure, safe_name, save_png, style
 
@@ -22,7 +23,7 @@ def _ranked(scores: Mapping[str, float]) -> List[Tuple[str, float]]:
 
 def draw_eao_ranking(eao: Mapping[str, float], name: str, out_dir: PathLike,
                      bold_name: str | None = None) -> Path:
-    """VOT-style EAO ranking: trackers ordered best first along x (rank 1 left), EAO on y.
+    """VOT-style EAO ranking: EAO (y) against rank (x, rank 1 = best at the right).
 
     Args:
         eao: ``{tracker: EAO}``.
@@ -40,7 +41,8 @@ def draw_eao_ranking(eao: Mapping[str, float], name: str, out_dir: PathLike,
         colour, _, marker = style(idx)
         ax.plot([idx + 1], [score], marker=marker, color=colour, markersize=9, linestyle="none",
                 label=f"[{score:.3f}] {tracker}")
-    ax.set_xlim(len(ranked) + 0.5, 0.5)  # rank 1 on the right edge is VOT's layout: best at the right
+    ax.set_xlim(len(ranked) + 0.5, 0.5)  # VOT's layout: rank 1 (best) at the right
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Rank")
     ax.set_ylabel("EAO")
     finite = [s for _, s in ranked if np.isfinite(s)]
