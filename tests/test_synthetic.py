@@ -30,6 +30,14 @@ OTB_KEYS = ["video_dir", "init_rect", "img_names", "gt_rect", "attr"]  # PySOT's
 VOT_KEYS = ["video_dir", "init_rect", "img_names", "gt_rect", *VOT_TAGS]  # PySOT's VOT2018.json order
 
 
+def _load_tool(name: str):
+    """A module of tools/ (a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _tree_bytes(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -252,14 +260,25 @@ def test_sample_pair_is_deterministic_and_consistent():
 def test_opencv_baseline_writes_pysot_results(tiny, tmp_path):
     if not hasattr(cv2, "TrackerKCF_create"):
         pytest.skip("opencv-contrib-python not installed")
-    path = REPO / "tools" / "opencv_baselines.py"
-    spec = importlib.util.spec_from_file_location("tools_opencv_baselines", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = _load_tool("opencv_baselines")
 
     report = tool.run_baselines("SYNTH", tiny / "SYNTH", tmp_path, ["KCF"], ["synth001"])
     lines = (tmp_path / "SYNTH" / "KCF" / "synth001.txt").read_text().splitlines()
-    data = json.loads((tiny / "SYNTH" / "SYNTH.json").read_text())
+    x, y, w, h = json.loads((tiny / "SYNTH" / "SYNTH.json").read_text())["synth001"]["init_rect"]
     assert len(lines) == 12
-    assert [float(v) for v in lines[0].split(",")] == data["synth001"]["init_rect"]  # OPE records init
+    # OPE records PySOT's init box [x + 0.5, y + 0.5, w, h] (its centre convention) on line 1
+    assert [float(v) for v in lines[0].split(",")] == pytest.approx([x + 0.5, y + 0.5, w, h])
     assert 0.0 <= report["KCF"]["success_auc"] <= 1.0
+    # VOT protocol: line 1 is the initialisation code
+    report = tool.run_baselines("SYNTH-VOT", tiny / "SYNTH-VOT", tmp_path, ["KCF"], ["synthvot001"])
+    lines = (tmp_path / "SYNTH-VOT" / "KCF" / "baseline" / "synthvot001" / "synthvot001_001.txt").read_text()
+    assert lines.splitlines()[0] == "1" and len(lines.splitlines()) == 12
+    assert set(tool.summary_rows(report)["KCF"]) == {"accuracy", "robustness", "lost_number", "eao"}
+
+
+def test_make_synthetic_cli(tmp_path, capsys):
+    tool = _load_tool("make_synthetic")
+    assert tool.main(["--root", str(tmp_path), "--num-videos", "1", "--max-frames", "3"]) == 0
+    assert capsys.readouterr().out.split() == [str(tmp_path / "SYNTH"), str(tmp_path / "SYNTH-VOT")]
+    data = json.loads((tmp_path / "SYNTH-VOT" / "SYNTH-VOT.json").read_text())
+    assert list(data) == ["synthvot001"] and len(data["synthvot001"]["img_names"]) == 3

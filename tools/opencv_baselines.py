@@ -1,33 +1,33 @@
-"""Run OpenCV's KCF / CSRT / MIL trackers over a benchmark (one-pass evaluation) and score them.
+"""Run OpenCV's KCF / CSRT / MIL trackers over a benchmark and score them like any other tracker.
 
-Needs the contrib build of OpenCV for CSRT/KCF (``pip install -e .[contrib]``, the same version as
-opencv-python). Results go to ``<results-dir>/<DATASET>/<tracker>/<video>.txt`` in PySOT's OPE
-format (first line = the initial box), then success AUC and precision (20 px) are printed and,
-with ``--json``, written to a file.
+The trackers go through the same machinery as ``tools/test.py`` (``toolkit.runner``: the
+dataset's protocol, OPE or VOT reset-based, resume, atomic PySOT-layout result files under
+``<results-dir>/<DATASET>/<tracker>/``) and are scored by ``toolkit.evaluation.report`` (success
+AUC and precision at 20 px for OPE; accuracy, robustness and EAO for VOT). Needs the contrib
+build of OpenCV (``pip install -e .[contrib]``, the same version as opencv-python).
 
 Examples:
     python tools/opencv_baselines.py --dataset SYNTH
-    python tools/opencv_baselines.py --dataset SYNTH --trackers KCF --videos synth001 synth002
+    python tools/opencv_baselines.py --dataset SYNTH-VOT --trackers KCF CSRT --num-workers 2
     python tools/opencv_baselines.py --dataset OTB100 --dataset-root /data/OTB100 --json otb.json
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from toolkit.datasets import build_dataset, default_dataset_root
-from toolkit.datasets.base import Sequence, rect_of_region
-from toolkit.evaluation.ope import precision_curve, precision_score, success_auc, success_curve
-from toolkit.results import atomic_write_text, read_boxes, result_path, write_boxes
+from toolkit.evaluation.report import evaluate_tracker
+from toolkit.results import atomic_write_text
+from toolkit.runner import run_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,10 @@ TRACKERS = ("KCF", "CSRT", "MIL")
 
 
 def create_tracker(name: str) -> cv2.Tracker:
-    """A fresh OpenCV tracker: 'KCF', 'CSRT' or 'MIL' (new API, else the legacy module)."""
+    """A fresh OpenCV tracker: 'KCF', 'CSRT' or 'MIL' (main API, else the legacy module)."""
     if name not in TRACKERS:
         raise ValueError(f"unknown OpenCV tracker {name!r}; known: {', '.join(TRACKERS)}")
-    factory: Callable | None = getattr(cv2, f"Tracker{name}_create", None)
+    factory = getattr(cv2, f"Tracker{name}_create", None)
     if factory is None and hasattr(cv2, "legacy"):
         factory = getattr(cv2.legacy, f"Tracker{name}_create", None)
     if factory is None:
@@ -48,34 +48,33 @@ def create_tracker(name: str) -> cv2.Tracker:
     return factory()
 
 
-def track_video(tracker_name: str, video: Sequence) -> tuple[np.ndarray, float]:
-    """One-pass run: ``(N, 4)`` xywh boxes (row 0 = the initial box) and frames per second.
+class OpenCVTracker:
+    """Adapter from an OpenCV tracker to the toolkit's protocol (``init`` / ``track -> dict``).
 
-    The tracker is initialised with the initial box rounded to integer pixels (OpenCV's API);
-    when it reports a loss, the previous box is kept.
+    ``init`` builds a fresh OpenCV tracker (so VOT re-initialisations start clean) from the
+    ``[x, y, w, h]`` box rounded to integer pixels, as OpenCV requires. ``track`` returns
+    ``{'bbox': [x, y, w, h], 'best_score': 1.0}``, or the previous box with ``best_score`` 0.0 when
+    OpenCV reports the target lost.
     """
-    init = np.asarray(video.init_rect, np.float64)
-    box = tuple(int(round(v)) for v in init)
-    boxes = [init]
-    tracker = create_tracker(tracker_name)
-    tracker.init(video.load_image(0), box)
-    elapsed = 0.0
-    for idx in range(1, len(video)):
-        image = video.load_image(idx)
-        start = time.perf_counter()
-        ok, found = tracker.update(image)
-        elapsed += time.perf_counter() - start
+
+    def __init__(self, name: str):
+        self.name = name
+        self._tracker: cv2.Tracker | None = None
+        self._box: list[float] = []
+
+    def init(self, img: np.ndarray, bbox: list[float]) -> None:
+        self._tracker = create_tracker(self.name)
+        box = tuple(int(round(v)) for v in bbox)
+        self._tracker.init(img, box)
+        self._box = [float(v) for v in box]
+
+    def track(self, img: np.ndarray) -> dict:
+        if self._tracker is None:
+            raise RuntimeError(f"{self.name}: track() called before init()")
+        ok, found = self._tracker.update(img)
         if ok:
-            box = tuple(found)
-        boxes.append(np.asarray(box, np.float64))
-    fps = (len(video) - 1) / elapsed if elapsed > 0 else float("nan")
-    return np.stack(boxes), fps
-
-
-def axis_aligned_gt(video: Sequence) -> np.ndarray:
-    """``(N, 4)`` xywh ground truth; polygons become their axis-aligned bounding boxes."""
-    gt = video.gt_traj
-    return gt if gt.shape[1] == 4 else np.stack([rect_of_region(row) for row in gt])
+            self._box = [float(v) for v in found]
+        return {"bbox": list(self._box), "best_score": 1.0 if ok else 0.0}
 
 
 def run_baselines(
@@ -84,50 +83,40 @@ def run_baselines(
     results_dir: str | Path,
     trackers: Iterable[str] = TRACKERS,
     videos: Iterable[str] | None = None,
+    num_workers: int = 1,
 ) -> dict:
-    """Run the trackers over the dataset (generating SYNTH/SYNTH-VOT if missing) and score them.
+    """Run the trackers over the dataset (SYNTH / SYNTH-VOT are generated when missing) and score them.
 
-    Existing complete result files are reused (resume). Returns
-    ``{tracker: {"success_auc", "precision", "fps", "videos": {video: {"success_auc", "precision"}}}}``.
+    Returns ``{tracker: metrics}`` with ``toolkit.evaluation.report.evaluate_tracker``'s metrics
+    (only the selected ``videos`` are scored). Raises ``RuntimeError`` naming the videos that failed.
     """
     dataset = build_dataset(dataset_name, dataset_root, generate=True)
-    selected = [dataset[v] for v in videos] if videos else list(dataset)
-    out_root = Path(results_dir) / dataset_name
+    if videos is not None:
+        dataset = dataset.select(videos)
     report = {}
     for name in trackers:
-        successes, precisions, per_video, fps_list = [], [], {}, []
-        for video in tqdm(selected, desc=name, unit="video"):
-            path = result_path(out_root, name, video.name, "ope")
-            if path.is_file() and len(path.read_text().splitlines()) == len(video):
-                boxes = read_boxes(path, len(video))
-            else:
-                boxes, fps = track_video(name, video)
-                write_boxes(path, [list(map(float, b)) for b in boxes])
-                fps_list.append(fps)
-                logger.info("%s %s: %.1f fps", name, video.name, fps)
-            gt = axis_aligned_gt(video)
-            succ, prec = success_curve(gt, boxes), precision_curve(gt, boxes)
-            successes.append(succ)
-            precisions.append(prec)
-            per_video[video.name] = {
-                "success_auc": round(float(np.mean(succ)), 4),
-                "precision": round(float(prec[20]), 4),
-            }
-        report[name] = {
-            "success_auc": round(success_auc(successes), 4),
-            "precision": round(precision_score(precisions), 4),
-            "fps": round(float(np.mean(fps_list)), 1) if fps_list else None,
-            "videos": per_video,
-        }
+        summary = run_dataset(
+            dataset, functools.partial(OpenCVTracker, name), results_dir, name, num_workers=num_workers
+        )
+        if summary.failed:
+            raise RuntimeError(f"{name}: videos failed: {summary.failed}")
+        report[name] = evaluate_tracker(dataset, Path(results_dir) / dataset.name, name)
     return report
 
 
+def summary_rows(report: dict) -> dict[str, dict[str, float]]:
+    """The headline numbers per tracker: success/precision (OPE) or accuracy/robustness/EAO (VOT)."""
+    keys = ("success_auc", "precision_at_20px", "norm_precision_at_0.20", "accuracy", "robustness",
+            "lost_number", "eao")
+    return {name: {k: round(float(m[k]), 4) for k in keys if k in m} for name, m in report.items()}
+
+
 def format_table(dataset_name: str, report: dict) -> str:
-    """A small text table: tracker, success AUC, precision at 20 px, mean FPS."""
-    lines = [f"{dataset_name:<12}{'Success':>10}{'Precision':>11}{'FPS':>8}"]
-    for name, row in report.items():
-        fps = "-" if row["fps"] is None else f"{row['fps']:.1f}"
-        lines.append(f"{name:<12}{row['success_auc']:>10.3f}{row['precision']:>11.3f}{fps:>8}")
+    """A small text table of :func:`summary_rows`."""
+    rows = summary_rows(report)
+    keys = list(next(iter(rows.values()))) if rows else []
+    lines = [f"{dataset_name:<12}" + "".join(f"{k:>24}" for k in keys)]
+    lines += [f"{name:<12}" + "".join(f"{row[k]:>24.4f}" for k in keys) for name, row in rows.items()]
     return "\n".join(lines)
 
 
@@ -140,17 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", default="results", help="results root (default results)")
     parser.add_argument("--trackers", nargs="+", default=list(TRACKERS), choices=TRACKERS)
     parser.add_argument("--videos", nargs="+", help="only these videos")
-    parser.add_argument("--json", help="also write the scores to this JSON file")
+    parser.add_argument("--num-workers", type=int, default=1, help="worker processes per tracker")
+    parser.add_argument("--json", help="also write the headline scores to this JSON file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logger.info("arguments: %s; cv2 %s", vars(args), cv2.__version__)
     cv2.setNumThreads(1)
     repo_root = Path(__file__).resolve().parents[1]
     root = args.dataset_root or default_dataset_root(args.dataset, [Path.cwd(), repo_root])
-    report = run_baselines(args.dataset, root, args.results_dir, args.trackers, args.videos)
+    report = run_baselines(args.dataset, root, args.results_dir, args.trackers, args.videos, args.num_workers)
     print(format_table(args.dataset, report))
     if args.json:
-        atomic_write_text(args.json, json.dumps(report, indent=1) + "\n")
+        atomic_write_text(args.json, json.dumps(summary_rows(report), indent=1) + "\n")
     return 0
 
 

@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 GENERATOR_VERSION = 1
-JPEG_QUALITY = 88
+JPEG_QUALITY = 85
 META_FILE = "generator.json"  # generation parameters and per-video OTB attributes / challenges
 
 
@@ -97,7 +97,7 @@ VARIANTS = {
     "SYNTH": Variant(
         key=1,
         num_videos=30,
-        length_range=(80, 160),
+        length_range=(80, 150),
         long_range=(200, 300),
         num_long=4,
         polygons=False,
