@@ -15,7 +15,7 @@ import torch
 
 from pysot.config import get_cfg, load_cfg
 from pysot.models import ModelBuilder
-from pysot.models.backbone import get_backbone
+from pysot.models.backbone import BACKBONES, get_backbone
 from pysot.models.head import (
     DepthwiseRPN,
     MaskCorr,
@@ -114,6 +114,27 @@ def test_cached_kernels_equal_pysot_head_forward(run):
     for name in fast:
         # identical operations on identical inputs: bit-identical, not just close
         assert torch.equal(fast[name], reference[name]), name
+
+
+# ---------------------------------------------------------------------------- backbones without a config
+@pytest.mark.parametrize("name", sorted(BACKBONES))
+def test_every_registered_backbone_at_quarter_width(name):
+    # stride 8 with atrous layers: 127 -> 15x15 (AlexNet: 6x6, no padding anywhere)
+    torch.manual_seed(0)
+    backbone = get_backbone(name, width_mult=0.25).eval()
+    with torch.no_grad():
+        feats = backbone(_image(127, 13) / 255)
+    assert isinstance(feats, list)
+    assert [f.shape[1] for f in feats] == backbone.out_channels
+    assert {tuple(f.shape[2:]) for f in feats} == ({(6, 6)} if name.startswith("alexnet") else {(15, 15)})
+
+
+def test_resnet_used_layers():
+    backbone = get_backbone("resnet50", used_layers=[0, 1, 2, 3], width_mult=0.25)
+    assert backbone.out_channels == [16, 64, 128, 256]
+    assert not any(k.startswith("layer4.") for k in backbone.state_dict())  # as PySOT: not built
+    with pytest.raises(ValueError, match="used_layers"):
+        get_backbone("resnet50", used_layers=[5])
 
 
 # ---------------------------------------------------------------------------- heads without a config
