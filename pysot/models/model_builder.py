@@ -213,7 +213,10 @@ class ModelBuilder(nn.Module):
 
     # ------------------------------------------------------------------ tracking
     def template(self, z: torch.Tensor) -> None:
-        """Cache the template features and the heads' template kernels. z: B x 3 x 127 x 127."""
+        """Cache the template features and the heads' template kernels. z: B x 3 x 127 x 127.
+
+        The cache (``zf``, ``kernel``) is plain tensors on z's device: template again after ``.to()``.
+        """
         self.template_from_features(self.backbone_features(z))
 
     def template_from_features(self, feats: Sequence[torch.Tensor]) -> None:
