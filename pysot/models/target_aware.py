@@ -154,7 +154,7 @@ class TargetAwareSelector:
     """Fits per-layer channel importances and turns them into masks (see the module docstring).
 
     Args:
-        method: 'sgd', 'dual' or 'gradient'.
+        method: 'dual' (default), 'sgd' or 'gradient'.
         channels: kept channels per layer, counts or fractions (:func:`channel_counts`).
         min_channels: minimum kept over the first two layers.
         lr, momentum: SGD step and momentum per layer.
@@ -168,7 +168,7 @@ class TargetAwareSelector:
 
     def __init__(
         self,
-        method: str = "sgd",
+        method: str = "dual",
         channels: Sequence[float] = (300, 1024, 1500),
         min_channels: int = 256,
         lr: Sequence[float] = (1e-3, 1e-3, 4.92e-5),
@@ -424,11 +424,13 @@ class _DualSolver:
         _, c, h, w = x.shape
         pad = k // 2
         xf = x[0].reshape(c, h * w)
-        gram = (xf.T @ xf).double().reshape(h, w, h, w)
+        gram = (xf.T @ xf).reshape(h, w, h, w)
         gpad = F.pad(gram, (pad, pad, pad, pad, pad, pad, pad, pad))  # zero features outside the map
-        # kern_w[i, j, i', j'] = sum_{a, b} gpad[i + a, j + b, i' + a, j' + b], summed over b, then a
+        # kern_w[i, j, i', j'] = sum_{a, b} gpad[i + a, j + b, i' + a, j' + b], summed over b, then a;
+        # built in float32 like the convolutions of the sgd fit, iterated in float64
         rows = sum(gpad[:, b : b + w, :, b : b + w] for b in range(k))
-        self.kern_w = sum(rows[a : a + h, :, a : a + h, :] for a in range(k)).reshape(h * w, h * w)
+        kern_w = sum(rows[a : a + h, :, a : a + h, :] for a in range(k))
+        self.kern_w = kern_w.reshape(h * w, h * w).double()
         self.box = _box_sums(x, k)  # (C, H*W): A^T maps alpha to weights whose kernel sums are box @ alpha
         self.r0 = _conv_single(x, p.w0)  # A theta_0 (initial bias 0)
         self.w0_sq = float(p.w0.double().pow(2).sum())

@@ -1,0 +1,455 @@
+"""Speed and agreement figures of the tracker and the target-aware (TA) selection, written as JSON.
+
+Sections (``--sections``, all by default):
+
+``machine``   CPU/GPU, threads, load average (the CPU may be shared: the load is part of the result).
+``conv``      fp32 throughput of a large 3x3 convolution (FLOP/s): this machine's practical limit.
+``ta``        TA init time per method on ResNet-50 features of real search crops, Jaccard of each
+              method's selected channels against ``sgd`` per layer, fits that fell back; plus
+              planted cases (channels that respond only at the target centre).
+``tracking``  per config: FLOPs per frame (torch.utils.flop_counter), tracking FPS with TA off and
+              on, efficiency = achieved FLOP/s / measured conv FLOP/s, and whether the boxes equal
+              those of the reference path (template branch recomputed each frame, PySOT's padded
+              whole-image copy).
+
+Random weights are used (timing and agreement do not need trained ones); features of the random
+ResNet-50 are rescaled per layer to ``--feature-rms`` (trained ResNet-50 features have RMS 1-2).
+
+Examples::
+
+    python tools/benchmark.py --out benchmark.json
+    python tools/benchmark.py --video bag.avi --box 315 140 112 112 --frames 20 --ta-samples 3 \\
+        --out benchmark.json
+    python tools/benchmark.py --sections conv tracking --device cuda --out gpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from pysot.config import load_cfg
+from pysot.models.model_builder import ModelBuilder
+from pysot.models.target_aware import METHODS, TargetAwareSelector, gaussian_label
+from pysot.tracker.base_tracker import SiameseTracker
+from pysot.tracker.tracker_builder import build_tracker
+
+logger = logging.getLogger("benchmark")
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIGS = (
+    "experiments/siamrpn_r50_l234_dwxcorr/config.yaml",
+    "experiments/ta_siamrpn_r50_l234_dwxcorr/config.yaml",
+)
+
+
+# ----------------------------------------------------------------------------- inputs
+def load_frames(video: str | None, count: int, seed: int = 0) -> tuple[list[np.ndarray], str]:
+    """``count`` BGR uint8 frames of ``video``, or synthetic ones (a textured square drifting over noise)."""
+    if video:
+        cap = cv2.VideoCapture(str(video))
+        frames = []
+        while len(frames) < count:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frames.append(frame)
+        cap.release()
+        if not frames:
+            raise FileNotFoundError(f"no frames could be read from video {video}")
+        return frames, str(video)
+    rng = np.random.default_rng(seed)
+    background = rng.integers(0, 256, (360, 480, 3), dtype=np.uint8)
+    texture = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)
+    frames = []
+    for i in range(count):
+        frame = background.copy()
+        x, y = 200 + 3 * i, 140 + 2 * i
+        frame[y : y + 80, x : x + 80] = texture
+        frames.append(frame)
+    return frames, "synthetic"
+
+
+def build_model(config: str | Path, device: torch.device, seed: int = 0):
+    """(cfg, model) for ``config`` with random weights drawn from ``seed``, in eval mode on ``device``."""
+    cfg = load_cfg(config)
+    torch.manual_seed(seed)
+    return cfg, ModelBuilder(cfg).eval().to(device)
+
+
+def with_ta(cfg, enable: bool, method: str | None = None):
+    """A copy of ``cfg`` with ``TA.ENABLE`` (and ``TA.METHOD``) set."""
+    cfg = cfg.clone()
+    cfg.defrost()
+    cfg.TA.ENABLE = enable
+    if method:
+        cfg.TA.METHOD = method
+    cfg.freeze()
+    return cfg
+
+
+def _config_path(config: str) -> Path:
+    """A config path as given, or relative to the repository (the default experiments)."""
+    path = Path(config)
+    return path if path.is_file() else REPO / path
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ----------------------------------------------------------------------------- sections
+def machine_section(args: argparse.Namespace) -> dict:
+    """Where the numbers come from."""
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "device": str(args.device),
+        "load_average_1_5_15min": list(os.getloadavg()),
+    }
+    if args.device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(args.device)
+    return info
+
+
+def conv_throughput(device: torch.device, channels: int = 512, side: int = 32, repeats: int = 5) -> dict:
+    """Best-of-``repeats`` fp32 FLOP/s of a 3x3 conv ``channels -> channels`` on a ``side``^2 map."""
+    x = torch.randn(1, channels, side, side, device=device)
+    w = torch.randn(channels, channels, 3, 3, device=device)
+    with torch.inference_mode():
+        with FlopCounterMode(display=False) as counter:
+            F.conv2d(x, w, padding=1)
+        flops = counter.get_total_flops()
+        times = []
+        for _ in range(repeats + 1):
+            _sync(device)
+            start = time.perf_counter()
+            F.conv2d(x, w, padding=1)
+            _sync(device)
+            times.append(time.perf_counter() - start)
+    best = min(times[1:])  # the first run warms up
+    return {
+        "shape": [1, channels, side, side, "3x3"],
+        "flops": flops,
+        "seconds": best,
+        "flops_per_s": flops / best,
+    }
+
+
+def conv_section(args: argparse.Namespace) -> dict:
+    return conv_throughput(args.device)
+
+
+def jaccard(a: torch.Tensor, b: torch.Tensor) -> float:
+    """|A & B| / |A | B| of two 0/1 masks."""
+    inter = float((a * b).sum())
+    union = float(((a + b) > 0).sum())
+    return inter / union if union else 1.0
+
+
+def crop_features(model, frame: np.ndarray, box: Sequence[float], cfg) -> tuple[list, list]:
+    """Backbone features of the template and TA search crops around ``box`` (as the tracker's init)."""
+    tracker = SiameseTracker()
+    size = np.array(box[2:], dtype=np.float64)
+    centre = [box[0] + (box[2] - 1) / 2, box[1] + (box[3] - 1) / 2]
+    w_z = size[0] + cfg.TRACK.CONTEXT_AMOUNT * size.sum()
+    h_z = size[1] + cfg.TRACK.CONTEXT_AMOUNT * size.sum()
+    s_z = round(np.sqrt(w_z * h_z))
+    s_x = round(s_z * cfg.TRACK.INSTANCE_SIZE / cfg.TRACK.EXEMPLAR_SIZE)
+    avg = np.mean(frame, axis=(0, 1))
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        z = tracker.get_subwindow(frame, centre, cfg.TRACK.EXEMPLAR_SIZE, s_z, avg, device)
+        x = tracker.get_subwindow(frame, centre, cfg.TRACK.INSTANCE_SIZE, s_x, avg, device)
+        return model.backbone_features(z), model.backbone_features(x)
+
+
+def rescale(feats: Sequence[torch.Tensor], rms: float) -> list[torch.Tensor]:
+    """Each map scaled to root-mean-square ``rms`` (one factor per layer)."""
+    return [f * (rms / f.pow(2).mean().sqrt()) for f in feats]
+
+
+def plant(
+    feats: Sequence[torch.Tensor], per_layer: int, seed: int
+) -> tuple[list[torch.Tensor], list[list[int]]]:
+    """Replace ``per_layer`` random channels of each map by a centre blob of the map's RMS scale."""
+    gen = torch.Generator().manual_seed(seed)
+    out, planted = [], []
+    for f in feats:
+        c, h, w = f.shape[1:]
+        idx = sorted(torch.randperm(c, generator=gen)[:per_layer].tolist())
+        blob = gaussian_label((h, w), (h / 2, w / 2)).to(f.device) * float(f.pow(2).mean().sqrt()) * 4
+        f = f.clone()
+        f[0, idx] = blob
+        out.append(f)
+        planted.append(idx)
+    return out, planted
+
+
+def compare_methods(cfg, zf, xf, methods: Sequence[str]) -> dict:
+    """Run every method on one sample: seconds, per-layer Jaccard against sgd, fallbacks."""
+    result, masks = {}, {}
+    for method in methods:
+        selector = TargetAwareSelector.from_config(cfg.TA, method=method)
+        start = time.perf_counter()
+        masks[method] = selector.select(zf, xf)
+        result[method] = {
+            "seconds": time.perf_counter() - start,
+            "fits": [
+                {"method": i.method, "iters": i.iters, "lr": i.lr, "loss": i.loss, "fallback": i.fallback}
+                for i in selector.last_fit
+            ],
+        }
+    if "sgd" in masks:
+        for method in methods:
+            result[method]["jaccard_vs_sgd"] = [jaccard(a, b) for a, b in zip(masks[method], masks["sgd"])]
+    return result, masks
+
+
+def ta_section(args: argparse.Namespace) -> dict:
+    """TA init time per method and agreement with sgd on ResNet-50 features of real crops."""
+    cfg, model = build_model(_config_path(args.ta_config), args.device, args.seed)
+    frames, source = load_frames(args.video, max(args.frames, 1))
+    rng = np.random.default_rng(args.seed)
+    h, w = frames[0].shape[:2]
+    samples = []
+    for i in range(args.ta_samples):
+        frame = frames[(i * 7) % len(frames)]
+        if i == 0:
+            box = list(args.box) if args.box else [w * 3 / 8, h * 3 / 8, w / 4, h / 4]
+        else:  # other targets in the same frames: random boxes of 40-120 px
+            bw, bh = rng.uniform(40, 120, size=2)
+            box = [rng.uniform(0, w - bw), rng.uniform(0, h - bh), bw, bh]
+        start = time.perf_counter()
+        zf, xf = crop_features(model, frame, box, cfg)
+        backbone_s = time.perf_counter() - start
+        raw_rms = [float(f.pow(2).mean().sqrt()) for f in xf]
+        xf = rescale(xf, args.feature_rms)
+        result, _ = compare_methods(cfg, zf, xf, args.methods)
+        samples.append(
+            {"box": [float(v) for v in box], "raw_rms": raw_rms, "backbone_seconds": backbone_s, **result}
+        )
+        logger.info("TA sample %d: %s", i, {m: round(result[m]["seconds"], 2) for m in args.methods})
+
+    planted_cases = []
+    for i in range(args.planted):
+        zf, xf = crop_features(model, frames[0], samples[0]["box"], cfg)
+        xf, planted = plant(rescale(xf, args.feature_rms), per_layer=16, seed=args.seed + i)
+        result, masks = compare_methods(cfg, zf, xf, args.methods)
+        for method in args.methods:
+            found = [int(m[idx].sum()) for m, idx in zip(masks[method], planted)]
+            result[method]["planted_found_per_layer"] = found
+        planted_cases.append({"planted_per_layer": 16, **result})
+
+    summary = {}
+    for method in args.methods:
+        times = [s[method]["seconds"] for s in samples]
+        entry = {
+            "mean_seconds": float(np.mean(times)),
+            "fallback_fits": sum(bool(f["fallback"]) for s in samples for f in s[method]["fits"]),
+            "fits": sum(len(s[method]["fits"]) for s in samples),
+        }
+        if "sgd" in args.methods:
+            per_layer = np.mean([s[method]["jaccard_vs_sgd"] for s in samples], axis=0)
+            entry["jaccard_vs_sgd_per_layer"] = per_layer.tolist()
+            entry["jaccard_vs_sgd_mean"] = float(per_layer.mean())
+            entry["speedup_vs_sgd"] = float(
+                np.mean([s["sgd"]["seconds"] for s in samples]) / entry["mean_seconds"]
+            )
+        summary[method] = entry
+    return {
+        "source": source,
+        "feature_rms": args.feature_rms,
+        "channels": list(cfg.TA.CHANNELS),
+        "summary": summary,
+        "samples": samples,
+        "planted": planted_cases,
+    }
+
+
+def model_flops(model, cfg, device: torch.device) -> int:
+    """FLOPs of one tracked frame (model.track on an INSTANCE_SIZE crop) after a template."""
+    z = torch.zeros(1, 3, cfg.TRACK.EXEMPLAR_SIZE, cfg.TRACK.EXEMPLAR_SIZE, device=device)
+    x = torch.zeros(1, 3, cfg.TRACK.INSTANCE_SIZE, cfg.TRACK.INSTANCE_SIZE, device=device)
+    with torch.inference_mode():
+        model.set_channel_masks(None)
+        model.template(z)
+        with FlopCounterMode(display=False) as counter:
+            model.track(x)
+    return counter.get_total_flops()
+
+
+def run_video(tracker, frames: Sequence[np.ndarray], box: Sequence[float], device: torch.device) -> dict:
+    """init on frame 0, track the rest: boxes, init seconds, tracking seconds per frame."""
+    start = time.perf_counter()
+    tracker.init(frames[0], list(box))
+    _sync(device)
+    init_s = time.perf_counter() - start
+    boxes = []
+    start = time.perf_counter()
+    for frame in frames[1:]:
+        boxes.append(tracker.track(frame)["bbox"])
+    _sync(device)
+    track_s = time.perf_counter() - start
+    return {"boxes": boxes, "init_seconds": init_s, "seconds_per_frame": track_s / max(len(frames) - 1, 1)}
+
+
+def tracking_section(args: argparse.Namespace, conv: dict | None = None) -> dict:
+    """Per config: FLOPs/frame, FPS TA off/on, efficiency, fast == reference boxes."""
+    conv = conv or conv_throughput(args.device)
+    frames, source = load_frames(args.video, args.frames)
+    h, w = frames[0].shape[:2]
+    box = list(args.box) if args.box else [w * 3 / 8, h * 3 / 8, w / 4, h / 4]
+    out = {
+        "source": source,
+        "frames": len(frames),
+        "box": box,
+        "conv_flops_per_s": conv["flops_per_s"],
+        "configs": {},
+    }
+    for config in args.configs:
+        cfg, model = build_model(_config_path(config), args.device, args.seed)
+        flops = model_flops(model, cfg, args.device)
+        limit_fps = conv["flops_per_s"] / flops
+        entry = {"flops_per_frame": flops, "fps_limit_at_conv_throughput": limit_fps, "runs": {}}
+        variants = [("ta_off", with_ta(cfg, False))]
+        if cfg.TA.ENABLE:
+            variants.append((f"ta_{args.ta_method}", with_ta(cfg, True, args.ta_method)))
+        for name, vcfg in variants:
+            fast = run_video(build_tracker(vcfg, model), frames, box, args.device)
+            ref = run_video(build_tracker(vcfg, model, reference=True), frames, box, args.device)
+            fps = 1.0 / fast["seconds_per_frame"]
+            entry["runs"][name] = {
+                "fps": fps,
+                "init_seconds": fast["init_seconds"],
+                "efficiency": fps * flops / conv["flops_per_s"],
+                "reference_fps": 1.0 / ref["seconds_per_frame"],
+                "boxes_identical_to_reference": fast["boxes"] == ref["boxes"],
+                "max_abs_box_difference": float(
+                    np.max(np.abs(np.array(fast["boxes"]) - np.array(ref["boxes"])), initial=0.0)
+                ),
+            }
+            logger.info("%s %s: %.2f fps", config, name, fps)
+        out["configs"][config] = entry
+    return out
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], dict]] = {
+    "machine": machine_section,
+    "conv": conv_section,
+    "ta": ta_section,
+    "tracking": tracking_section,
+}
+
+
+def run_benchmark(args: argparse.Namespace) -> dict:
+    """Run the selected sections in order; ``tracking`` reuses ``conv``'s measurement when present."""
+    results = {}
+    for name in args.sections:
+        start = time.perf_counter()
+        if name == "tracking":
+            results[name] = tracking_section(args, results.get("conv"))
+        else:
+            results[name] = SECTIONS[name](args)
+        logger.info("section %s: %.1f s", name, time.perf_counter() - start)
+    if "machine" in results:
+        results["machine"]["load_average_at_end"] = list(os.getloadavg())
+    return results
+
+
+def summary_table(results: dict) -> str:
+    """A few lines for the terminal."""
+    lines = []
+    if "conv" in results:
+        lines.append(f"conv fp32 throughput: {results['conv']['flops_per_s'] / 1e9:.1f} GFLOP/s")
+    if "ta" in results:
+        lines.append(
+            f"{'TA method':<10} {'init s':>8} {'x sgd':>7} {'Jaccard vs sgd (per layer)':>30} fallbacks"
+        )
+        for method, s in results["ta"]["summary"].items():
+            jac = " ".join(f"{v:.3f}" for v in s.get("jaccard_vs_sgd_per_layer", []))
+            lines.append(
+                f"{method:<10} {s['mean_seconds']:8.2f} {s.get('speedup_vs_sgd', float('nan')):7.1f} "
+                f"{jac:>30} {s['fallback_fits']}/{s['fits']}"
+            )
+    if "tracking" in results:
+        for config, entry in results["tracking"]["configs"].items():
+            lines.append(f"{config}: {entry['flops_per_frame'] / 1e9:.1f} GFLOP/frame")
+            for name, run in entry["runs"].items():
+                lines.append(
+                    f"  {name:<12} {run['fps']:6.2f} fps  efficiency {run['efficiency']:.2f}  "
+                    f"reference {run['reference_fps']:.2f} fps  "
+                    f"identical boxes: {run['boxes_identical_to_reference']}"
+                )
+    return "\n".join(lines)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Atomic write (temporary file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__[__doc__.index("Examples") :],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
+    parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--video", help="video file for real frames (default: synthetic frames)")
+    parser.add_argument(
+        "--box", type=float, nargs=4, metavar=("X", "Y", "W", "H"), help="init box (0-based xywh)"
+    )
+    parser.add_argument("--frames", type=int, default=10, help="frames tracked per run")
+    parser.add_argument(
+        "--configs", nargs="+", default=list(DEFAULT_CONFIGS), help="experiment configs to time"
+    )
+    parser.add_argument("--ta-config", default=DEFAULT_CONFIGS[1], help="config of the TA comparison")
+    parser.add_argument(
+        "--methods", nargs="+", choices=METHODS, default=list(METHODS), help="TA methods compared"
+    )
+    parser.add_argument("--ta-method", default="dual", choices=METHODS, help="TA method of the tracking runs")
+    parser.add_argument("--ta-samples", type=int, default=2, help="real crops for the TA comparison")
+    parser.add_argument("--planted", type=int, default=1, help="planted-channel cases for the TA comparison")
+    parser.add_argument(
+        "--feature-rms", type=float, default=1.5, help="RMS the random R50 features are scaled to"
+    )
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    args.device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logger.info("arguments: %s", vars(args))
+    results = run_benchmark(args)
+    results["arguments"] = {
+        k: str(v) if isinstance(v, (Path, torch.device)) else v for k, v in vars(args).items()
+    }
+    write_json(args.out, results)
+    print(summary_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
