@@ -265,3 +265,18 @@ def test_diverging_fit_in_the_tracker_gives_finite_boxes(method, frames, caplog)
     assert sum("diverged" in r.getMessage() for r in caplog.records) == 3
     assert selected(model.masks) == PLANTED
     assert all(np.isfinite(o["bbox"]).all() and np.isfinite(o["best_score"]) for o in out)
+
+
+BAG = Path(__file__).resolve().parents[2] / "shared" / "data" / "bag.avi"
+
+
+@pytest.mark.skipif(not BAG.is_file(), reason="shared/data/bag.avi is not present")
+def test_reference_path_on_a_real_video(tiny_model):
+    cv2 = pytest.importorskip("cv2")
+    cap = cv2.VideoCapture(str(BAG))
+    video = [cap.read()[1] for _ in range(4)]
+    cap.release()
+    cfg = tiny_cfg(METHOD="dual")
+    box = (315, 140, 112, 112)  # the bag in the first frame
+    fast = run(build_tracker(cfg, tiny_model), video, box)
+    assert run(build_tracker(cfg, tiny_model, reference=True), video, box) == fast
