@@ -122,14 +122,20 @@ def generate_result_sets(root: Path, num_trackers: int, num_videos: int, num_fra
     return vot, ope, trackers
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (the evaluation workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _full_eval(dataset: Dataset, results_root: Path, trackers: Sequence[str], protocol: str,
-               num: int) -> float:
-    """Seconds for evaluate + tables + JSON, as ``tools/eval.py`` runs them."""
-    start = time.perf_counter()
+               num: int) -> Tuple[float, float]:
+    """``(wall seconds, CPU seconds)`` of evaluate + tables + JSON, as ``tools/eval.py`` runs them."""
+    start, cpu = time.perf_counter(), _cpu_seconds()
     report = rep.evaluate(dataset, results_root, trackers, protocol=protocol, num=num)
     rep.format_tables(report)
     rep.report_json(report)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_seconds() - cpu
 
 
 def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: int = 500,
@@ -137,9 +143,11 @@ def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: in
     """Generate the result sets and time their full evaluation at each ``--num``.
 
     Returns a JSON-ready dict: ``config``, ``generate_s``, ``warmup_s`` (numba compilation), and per
-    set (``vot_pysot``, ``vot_official``, ``ope``) ``{str(num): {"wall_s", "frames_per_s",
-    "speedup"}}`` where frames counts tracker-frames (trackers x videos x frames) and speedup is
-    relative to the first ``num``; plus ``cpu_count`` and ``load_average`` at the start.
+    set (``vot_pysot``, ``vot_official``, ``ope``) ``{str(num): {"wall_s", "cpu_s", "frames_per_s",
+    "speedup"}}`` where ``cpu_s`` is the CPU time of this process and its workers (a measure that
+    does not depend on other load), frames counts tracker-frames (trackers x videos x frames) and
+    speedup is the wall-time ratio to the first ``num``; plus ``cpu_count`` and ``load_average``
+    (1, 5, 15 min) at the start, since wall times on a shared machine depend on them.
     """
     nums = [int(n) for n in nums]
     out: Dict[str, Any] = {
@@ -166,8 +174,8 @@ def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: in
         for key, dataset, folder, protocol in sets:
             timings: Dict[str, Any] = {}
             for num in nums:
-                wall = _full_eval(dataset, root / "results" / folder, trackers, protocol, num)
-                timings[str(num)] = {"wall_s": wall, "frames_per_s": tracker_frames / wall}
+                wall, cpu = _full_eval(dataset, root / "results" / folder, trackers, protocol, num)
+                timings[str(num)] = {"wall_s": wall, "cpu_s": cpu, "frames_per_s": tracker_frames / wall}
                 logger.info("%s --num %d: %.2f s (%.0f tracker-frames/s)", key, num, wall,
                             tracker_frames / wall)
             first = timings[str(nums[0])]["wall_s"]
