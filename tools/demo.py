@@ -24,6 +24,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 logger = logging.getLogger("tools.demo")
 
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--show", action="store_true", help="show the tracking in a window")
     parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
     parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     return parser
 
@@ -248,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     init_box = parse_box(args.init) if args.init else None
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     _, tracker = load_tracker(args.config, args.snapshot, args.device, args.opts)
     result = run_demo(tracker, args.video, init_box, args.output, args.show, args.max_frames)
     print(f"tracked {len(result.boxes)} frames at {result.fps:.1f} FPS (tracker only)")

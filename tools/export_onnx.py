@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -124,8 +123,7 @@ def _export(
     no extra dependency, a few seconds per graph); ``dynamo=True`` the torch.export-based one
     (needs ``onnxscript``; several times slower to export; same numbers).
     """
-    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
-    os.close(fd)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with warnings.catch_warnings():
             # The tracer warns about every Python-level shape check; shapes are static here by design.
@@ -276,7 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-check", action="store_true", help="skip the onnxruntime comparison")
     parser.add_argument(
-        "--tolerance", type=float, default=1e-4, help="largest relative difference (max_rel_diff) accepted"
+        "--tolerance",
+        type=float,
+        default=1e-3,
+        help="largest relative difference (max_rel_diff) accepted (float32 noise: ~1e-5 to 1e-4)",
     )
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     return parser
