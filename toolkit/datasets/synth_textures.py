@@ -78,8 +78,10 @@ def _to_bgr_uint8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, 2::-1])  # RGB(A) -> BGR, alpha dropped
 
 
+@functools.cache
 def _load_skimage(name: str) -> np.ndarray | None:
-    """The named scikit-image sample as (H, W, 3) BGR uint8 downscaled to MAX_SIDE, or None."""
+    """The named scikit-image sample as (H, W, 3) BGR uint8 downscaled to MAX_SIDE, or None
+    (read-only, cached: both splits cut their bands from the same decoded image)."""
     try:
         import skimage.data
 
@@ -92,6 +94,7 @@ def _load_skimage(name: str) -> np.ndarray | None:
     if scale < 1.0:
         size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    image.setflags(write=False)
     return image
 
 
