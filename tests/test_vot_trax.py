@@ -8,6 +8,7 @@ frame the reference tracked, so each returned rectangle must equal the reference
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -135,56 +136,65 @@ def test_region_values_round_to_trax_precision():
     assert region_values(tri).tolist() == [1.0, 1.0, 4.0, 6.0]
 
 
-class _Frame:
-    """What vot-toolkit's TraX runtime asks of a frame: the image file of a channel."""
+STACK = """title: reset-based test stack
+dataset: local
+experiments:
+  baseline:
+    type: supervised
+    repetitions: 1
+    skip_initialize: 5
+"""
 
-    def __init__(self, path):
-        self.path = path
 
-    def filename(self, channel):
-        return self.path if channel == "color" else None
+def _vot_workspace(root, seq, trackers_ini_text):
+    """A vot-toolkit workspace with a local one-sequence dataset in VOT's layout and a custom stack."""
+    folder = root / "sequences" / seq.name
+    (folder / "color").mkdir(parents=True)
+    for idx, image in enumerate(seq.img_names):
+        shutil.copy(image, folder / "color" / f"{idx + 1:08d}.jpg")
+    rows = (",".join(f"{v:.2f}" for v in row) for row in seq.gt_traj)
+    (folder / "groundtruth.txt").write_text("\n".join(rows) + "\n")
+    (folder / "sequence").write_text(
+        f"channels.color=color/%08d.jpg\nfps=30\nformat=default\nname={seq.name}\n"
+    )
+    (root / "sequences" / "list.txt").write_text(seq.name + "\n")
+    (root / "stack.yaml").write_text(STACK)
+    (root / "config.yaml").write_text(f"stack: {root / 'stack.yaml'}\nregistry:\n- ./trackers.ini\n")
+    (root / "trackers.ini").write_text(trackers_ini_text)
+    return root
 
 
-def test_vot_toolkit_runs_the_trackers_ini_section(tmp_path):
-    """vot-toolkit 0.7.4 loads the printed trackers.ini section and runs the reset protocol's calls."""
-    vot_tracker = pytest.importorskip("vot.tracker")
-    from vot.region import Polygon as VotPolygon
+def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path):
+    """`vot evaluate` (vot-toolkit 0.7.4, reset-based experiment) with the printed trackers.ini section
+    gives run_vot's trajectory: the same failures and re-initialisations, the same boxes."""
+    pytest.importorskip("vot.tracker")
+    from vot.region import Special
+    from vot.region.io import read_trajectory
 
     from pysot.integrations.loading import load_tracker
     from pysot.integrations.vot_trax import trackers_ini
 
     torch.set_num_threads(1)
     config, snapshot = make_tiny_experiment(tmp_path / "exp")
-    generate("SYNTH-VOT", tmp_path / "data", num_videos=1, max_frames=12)
+    generate("SYNTH-VOT", tmp_path / "data", num_videos=1, max_frames=24)
     seq = build_dataset("SYNTH-VOT", tmp_path / "data" / "SYNTH-VOT")[0]
     _, tracker = load_tracker(config, snapshot, "cpu")
     reference = run_vot(tracker, seq)
 
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
     # One torch thread in the tracker process, as in this process: identical arithmetic.
     section = trackers_ini(config, snapshot, "cpu", name="TaSiamRPN") + "env_OMP_NUM_THREADS = 1\n"
-    (workspace / "trackers.ini").write_text(section)
-    registry = vot_tracker.Registry([str(workspace)])
-    assert registry.identifiers() == ["TaSiamRPN"]
-    runtime = registry["TaSiamRPN"].runtime(log=False)
-    compared = 0
-    try:
-        for idx, row in enumerate(reference.boxes):
-            frame = _Frame(seq.img_names[idx])
-            if row == 1:
-                points = [(float(x), float(y)) for x, y in np.reshape(seq.gt_traj[idx], (4, 2))]
-                runtime.initialize(frame, VotPolygon(points))
-            elif row not in (0, 2):
-                (status,), _ = runtime.update(frame)
-                region = status.region
-                box = [region.x, region.y, region.width, region.height]
-                np.testing.assert_allclose(box, row, rtol=0, atol=TRAX_ATOL, err_msg=f"frame {idx}")
-                assert 0.0 <= float(status.properties["confidence"]) <= 1.0
-                compared += 1
-            elif row == 2:
-                runtime.update(frame)
-    finally:
-        runtime.stop()
-    assert compared == sum(1 for row in reference.boxes if row not in (0, 1, 2))
-    assert compared > 0
+    workspace = _vot_workspace(tmp_path / "workspace", seq, section)
+    command = [sys.executable, "-m", "vot", "evaluate", "--workspace", str(workspace), "TaSiamRPN"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = workspace / "results" / "TaSiamRPN" / "baseline" / seq.name / f"{seq.name}_001.bin"
+    assert run.returncode == 0 and result.is_file(), run.stdout + run.stderr
+
+    trajectory = read_trajectory(str(result))
+    assert len(trajectory) == len(reference.boxes)
+    assert reference.failures >= 1  # the reset logic is exercised
+    for idx, (region, row) in enumerate(zip(trajectory, reference.boxes)):
+        if isinstance(region, Special):
+            assert region.code == row, f"frame {idx}: toolkit code {region.code}, run_vot {row}"
+        else:
+            box = [region.x, region.y, region.width, region.height]
+            np.testing.assert_allclose(box, row, rtol=0, atol=TRAX_ATOL, err_msg=f"frame {idx}")
