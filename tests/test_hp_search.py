@@ -63,7 +63,8 @@ def test_ope_study_resumes_and_best_config_reproduces(tmp_path, capsys):
     out = tmp_path / "search"
     argv = ["--config", str(config), "--snapshot", str(snapshot), "--dataset", "SYNTH"]
     argv += ["--dataset-root", str(tmp_path / "data" / "SYNTH"), "--output-dir", str(out), "--seed", "1"]
-    assert hp_search.main(argv + ["--n-trials", "2"]) == 0
+    # Two trials in parallel threads (each with its own model copy) ...
+    assert hp_search.main(argv + ["--n-trials", "2", "--n-jobs", "2"]) == 0
     assert "best success_auc" in capsys.readouterr().out
 
     # Resume the same study (same default sqlite storage) with one more trial.

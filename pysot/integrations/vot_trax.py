@@ -133,9 +133,12 @@ def serve(server, tracker) -> int:
 
 def run(config: str, snapshot: str | None, device: str = "cpu", overrides: Sequence[str] = ()) -> int:
     """Build the tracker of an experiment and serve TraX on stdin/stdout (or ``TRAX_SOCKET``)."""
-    from trax.image import Image
-    from trax.region import Region
-    from trax.server import Server
+    try:
+        from trax.image import Image
+        from trax.region import Region
+        from trax.server import Server
+    except ImportError as err:
+        raise SystemExit(f"the TraX bindings are missing ({err}): pip install -e '.[vot]'") from None
 
     cfg, tracker = load_tracker(config, snapshot, device, overrides)
     with Server(
