@@ -331,3 +331,31 @@ def test_generated_trajectories_match_toolkit():
     # the generator does produce failures, including in the last 5 frames of a sequence
     assert ref["robustness"] > 1
     _assert_same(mine, ref)
+
+
+# --------------------------------------------------------------------------------------------------
+# the generated benchmark result sets (toolkit/evaluation/bench.py) through the report API
+
+
+def test_official_protocol_on_generated_result_files(tmp_path):
+    from toolkit.evaluation import report as rep
+    from toolkit.evaluation.bench import eval_throughput, generate_result_sets
+
+    vot, ope, trackers = generate_result_sets(tmp_path, num_trackers=2, num_videos=2, num_frames=60, seed=1)
+    assert (len(vot), len(ope), trackers) == (2, 2, ["tracker000", "tracker001"])
+    report = rep.evaluate(vot, tmp_path / "results" / "VOT2018", trackers, protocol="vot")
+    for tracker in trackers:
+        # the files as written (regions as '%.4f') evaluated directly must give the report's numbers
+        folder = tmp_path / "results" / "VOT2018" / tracker / "baseline"
+        runs = {v.name: [read_vot_trajectory(folder / v.name / f"{v.name}_001.txt", len(v))] for v in vot}
+        direct = evaluate_supervised(runs, {v.name: v.gt_traj for v in vot},
+                                     {v.name: (v.width, v.height) for v in vot}, interval=(100, 356))
+        got = report["trackers"][tracker]
+        assert (got["accuracy"], got["robustness"]) == (direct["accuracy"], direct["robustness"])
+        # 60-frame runs never reach the 100..356 window
+        assert math.isnan(direct["eao"]) and len(direct["eao_curve"]) <= 60
+    timings = eval_throughput(num_trackers=2, num_videos=2, num_frames=40, nums=(1,), seed=0)
+    assert timings["config"]["num_trackers"] == 2
+    for key in ("vot_pysot", "vot_official", "ope"):
+        assert set(timings[key]["1"]) == {"wall_s", "cpu_s", "frames_per_s", "speedup"}
+        assert timings[key]["1"]["speedup"] == 1.0
