@@ -73,6 +73,14 @@ def test_subset_is_prefix_of_larger_run(tiny, tmp_path):
     b = json.loads((small / "SYNTH.json").read_text())
     assert list(b) == ["synth001", "synth002"]
     assert all(a[v] == b[v] for v in b)
+    # and a longer cut of a video starts with the shorter one: frames, polygons and tags
+    longer = generate("SYNTH-VOT", tmp_path, seed=0, num_videos=1, max_frames=20)
+    short_entry = json.loads((tiny / "SYNTH-VOT" / "SYNTH-VOT.json").read_text())["synthvot001"]
+    long_entry = json.loads((longer / "SYNTH-VOT.json").read_text())["synthvot001"]
+    for key in ["img_names", "gt_rect", *VOT_TAGS]:
+        assert long_entry[key][:12] == short_entry[key]
+    for name in short_entry["img_names"]:
+        assert (longer / name).read_bytes() == (tiny / "SYNTH-VOT" / name).read_bytes()
 
 
 def test_otb_json_structure(tiny):

@@ -205,8 +205,11 @@ def _round(values: np.ndarray) -> list:
     return [round(float(v), 2) for v in values]
 
 
-def _write_video(folder: Path, name: str, scene: Scene, variant: Variant, frames: int) -> dict:
-    """Write one video's JPEG frames under ``folder`` and return its PySOT JSON entry."""
+def _write_video(
+    folder: Path, name: str, scene: Scene, variant: Variant, frames: int, tags: dict[str, list[int]]
+) -> dict:
+    """Write one video's first ``frames`` JPEG frames under ``folder`` and return its PySOT JSON
+    entry (``tags``: the full video's VOT tags, cut to ``frames``)."""
     sub = "color" if variant.polygons else "img"
     (folder / name / sub).mkdir(parents=True)
     img_names = []
@@ -227,7 +230,7 @@ def _write_video(folder: Path, name: str, scene: Scene, variant: Variant, frames
             "img_names": img_names,
             "gt_rect": [_round(p) for p in polygons],
         }
-        entry.update({k: v[:frames] for k, v in scene.tags().items()})
+        entry.update({k: v[:frames] for k, v in tags.items()})
     else:
         boxes = scene.boxes[:frames]
         entry = {
@@ -241,7 +244,7 @@ def _write_video(folder: Path, name: str, scene: Scene, variant: Variant, frames
 
 
 def _truncate(scene: Scene, frames: int) -> Scene:
-    """The scene restricted to its first ``frames`` frames (attributes/tags re-measured)."""
+    """The scene restricted to its first ``frames`` frames (its attributes describe those frames)."""
     if frames >= scene.num_frames:
         return scene
     cut = {
@@ -317,9 +320,10 @@ def generate_into(
             rng, spec = video_spec(name, index, seed)
             scene = simulate(rng, spec, textures)
             frames = scene.num_frames if max_frames is None else min(max_frames, scene.num_frames)
+            tags = scene.tags()  # per-frame tags of the full video: a cut video keeps its prefix
             scene = _truncate(scene, frames)
             video = f"{variant.video_prefix}{index + 1:03d}"
-            annotations[video] = _write_video(tmp, video, scene, variant, frames)
+            annotations[video] = _write_video(tmp, video, scene, variant, frames, tags)
             meta_videos[video] = {
                 "challenges": sorted(spec.challenges),
                 "attr": scene.attributes(),
