@@ -31,6 +31,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -252,13 +253,7 @@ def run_search(
 
     storage = storage or f"sqlite:///{(output_dir / 'study.db').resolve()}"
     study_name = study_name or f"{config.parent.name}-{ds.name}"
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=storage,
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        load_if_exists=True,
-    )
+    study = _create_or_load_study(optuna, study_name, storage, seed)
     metric = "success_auc" if ds.protocol in ("ope", "got10k") else "eao"
     study.set_user_attr("metric", metric)
     logger.info("study %s in %s: %d trials so far; objective %s on %s", study_name, storage,
@@ -290,6 +285,28 @@ def run_search(
     )
     _atomic_write(output_dir / "best.json", json.dumps(asdict(result), indent=2) + "\n")
     return result
+
+
+def _create_or_load_study(optuna, study_name: str, storage: str, seed: int | None, attempts: int = 5):
+    """``optuna.create_study(load_if_exists=True)``, retried: processes started together on a new
+    sqlite file race to create its schema, and the losers fail once with an integrity error."""
+
+    def create():
+        return optuna.create_study(
+            study_name=study_name,
+            storage=storage,
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+            load_if_exists=True,
+        )
+
+    for attempt in range(attempts - 1):
+        try:
+            return create()
+        except Exception as err:  # sqlalchemy/optuna storage errors while another process sets up
+            logger.warning("opening study %s in %s failed (%s); retrying", study_name, storage, err)
+            time.sleep(1.0 + attempt)
+    return create()
 
 
 def _typed(cfg, overrides: Mapping[str, Any]) -> dict[str, Any]:
