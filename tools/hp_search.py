@@ -268,7 +268,11 @@ def run_search(
     best = study.best_trial
     best_values = best.user_attrs["values"]
     fixed = dict(zip(overrides[0::2], overrides[1::2]))
-    text = merge_into_yaml(config.read_text(), {**_typed(base_cfg, fixed), **best_values})
+    header = (
+        f"# {config} with the best values of tools/hp_search.py study {study_name!r}\n"
+        f"# (trial {best.number}: {metric} {best.value:.4f} on {ds.name}); original comments dropped\n"
+    )
+    text = header + merge_into_yaml(config.read_text(), {**_typed(base_cfg, fixed), **best_values})
     out_config = output_dir / "config.yaml"
     _atomic_write(out_config, text)
     load_cfg(out_config)  # the written file must load as an experiment config
