@@ -198,3 +198,74 @@ def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path):
         else:
             box = [region.x, region.y, region.width, region.height]
             np.testing.assert_allclose(box, row, rtol=0, atol=TRAX_ATOL, err_msg=f"frame {idx}")
+
+
+class _FakeImage:
+    def __init__(self, path):
+        self._path = path
+
+    def path(self):
+        return self._path
+
+
+class _FakeServer:
+    """Replays TraX requests; records the replies."""
+
+    def __init__(self, requests):
+        self.requests = list(requests)
+        self.replies = []
+
+    def wait(self):
+        return self.requests.pop(0)
+
+    def status(self, objects):
+        self.replies.append(objects)
+
+
+class _ScriptedTracker:
+    def __init__(self, outputs):
+        self.outputs = list(outputs)
+        self.inits = []
+
+    def init(self, img, bbox):
+        self.inits.append((img.shape, list(bbox)))
+
+    def track(self, img):
+        return self.outputs.pop(0)
+
+
+def test_serve_reinitialises_and_replies_boxes_or_polygons(tmp_path):
+    import cv2
+    from trax import TraxStatus
+    from trax.server import Request
+
+    image = tmp_path / "frame.png"
+    cv2.imwrite(str(image), np.zeros((6, 8, 3), dtype=np.uint8))
+    frame = {"color": _FakeImage("file://" + str(image))}
+    server = _FakeServer(
+        [
+            Request(TraxStatus.INITIALIZE, frame, [(_rectangle([1, 2, 3, 4]), {})], {}),
+            Request(TraxStatus.FRAME, frame, None, {}),
+            Request(TraxStatus.INITIALIZE, frame, [(_polygon([0, 0, 0, 10, 10, 10, 10, 0]), {})], {}),
+            Request(TraxStatus.FRAME, frame, None, {}),
+            Request(TraxStatus.QUIT, None, None, {}),
+        ]
+    )
+    tracker = _ScriptedTracker(
+        [
+            {"bbox": [1.5, 2.5, 3.0, 4.0], "best_score": 0.75},
+            # A SiamMask tracker's rotated box is reported as a polygon, as run_vot records it.
+            {"bbox": [0, 0, 1, 1], "polygon": [1, 1, 5, 1, 5, 4, 1, 4], "best_score": 0.5},
+        ]
+    )
+    from pysot.integrations.vot_trax import serve
+
+    assert serve(server, tracker) == 2
+    # Init boxes: the rect itself; the square polygon's PySOT box (see test above).
+    assert tracker.inits == [((6, 8, 3), [1.0, 2.0, 3.0, 4.0]), ((6, 8, 3), [0.0, 0.0, 11.0, 11.0])]
+    (init1,), (track1,), (init2,), (track2,) = server.replies
+    assert init1[0].bounds() == (1.0, 2.0, 3.0, 4.0) and init1[1] == {"confidence": 1.0}
+    assert track1[0].bounds() == (1.5, 2.5, 3.0, 4.0) and track1[1] == {"confidence": 0.75}
+    assert init2[0].bounds() == (0.0, 0.0, 11.0, 11.0)
+    assert list(track2[0]) == [(1.0, 1.0), (5.0, 1.0), (5.0, 4.0), (1.0, 4.0)]
+    assert track2[1] == {"confidence": 0.5}

@@ -6,7 +6,8 @@ path and a region, a rectangle or a polygon, and (re)starts the tracker: the ini
 from the region exactly as PySOT's ``tools/test.py`` does in its VOT loop (:func:`vot_init_rect`),
 so the VOT toolkit's reset-based experiment re-initialises it as ``toolkit.protocols.run_vot`` does.
 Each ``frame`` request is answered with the tracked rectangle (x, y, w, h, 0-based top-left
-corner) and a ``confidence`` property (the tracker's ``best_score``).
+corner; for SiamMask configs the tracker's polygon, as ``run_vot`` records it) and a
+``confidence`` property (the tracker's ``best_score``).
 
 Which experiment runs is given by arguments or, for the toolkit's ``trackers.ini``, environment
 variables (arguments win): ``TASIAM_CONFIG`` (config.yaml), ``TASIAM_SNAPSHOT`` (checkpoint),
@@ -106,7 +107,7 @@ def serve(server, tracker) -> int:
         tracker: anything with ``init(img, xywh)`` and ``track(img) -> dict(bbox, best_score)``.
     """
     from trax import TraxStatus
-    from trax.region import Rectangle
+    from trax.region import Polygon, Rectangle
 
     frames = 0
     while True:
@@ -123,10 +124,12 @@ def serve(server, tracker) -> int:
             reply = (Rectangle.create(*box), {"confidence": 1.0})
         else:
             out = tracker.track(image)
-            reply = (
-                Rectangle.create(*[float(v) for v in out["bbox"]]),
-                {"confidence": float(out["best_score"])},
-            )
+            if "polygon" in out:  # SiamMask: the rotated box, as run_vot records it
+                points = np.asarray(out["polygon"], dtype=np.float64).reshape(-1, 2)
+                region = Polygon.create([(float(x), float(y)) for x, y in points])
+            else:
+                region = Rectangle.create(*[float(v) for v in out["bbox"]])
+            reply = (region, {"confidence": float(out["best_score"])})
             frames += 1
         server.status([reply])
 
