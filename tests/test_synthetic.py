@@ -284,6 +284,16 @@ def test_opencv_baseline_writes_pysot_results(tiny, tmp_path):
     assert set(tool.summary_rows(report)["KCF"]) == {"accuracy", "robustness", "lost_number", "eao"}
 
 
+def test_opencv_init_box_is_rounded_and_clipped():
+    tool = _load_tool("opencv_baselines")
+    # (-5.4, 3.6, 20.2, 10.5) rounds to (-5, 4, 20, 10); clipping at x = 0 leaves 15 columns
+    assert tool.clip_box([-5.4, 3.6, 20.2, 10.5], 100, 80) == (0, 4, 15, 10)
+    # a box hanging over the bottom-right corner keeps its part inside (5 x 10 pixels)
+    assert tool.clip_box([95.0, 70.0, 20.0, 20.0], 100, 80) == (95, 70, 5, 10)
+    # inside the image: plain rounding (Python's, half to even: 20.5 -> 20)
+    assert tool.clip_box([10.4, 10.6, 20.5, 10.4], 100, 80) == (10, 11, 20, 10)
+
+
 def test_make_synthetic_cli(tmp_path, capsys):
     tool = _load_tool("make_synthetic")
     assert tool.main(["--root", str(tmp_path), "--num-videos", "1", "--max-frames", "3"]) == 0

@@ -48,11 +48,20 @@ def create_tracker(name: str) -> cv2.Tracker:
     return factory()
 
 
+def clip_box(bbox: list[float], width: int, height: int) -> tuple[int, int, int, int]:
+    """``[x, y, w, h]`` rounded to integer pixels and clipped to a ``width x height`` image, at least
+    1 x 1 (OpenCV's trackers need integer boxes, and MIL rejects boxes reaching outside the image)."""
+    x, y, w, h = (round(v) for v in bbox)
+    x0, y0 = min(max(x, 0), width - 1), min(max(y, 0), height - 1)
+    x1, y1 = min(max(x + w, x0 + 1), width), min(max(y + h, y0 + 1), height)
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
 class OpenCVTracker:
     """Adapter from an OpenCV tracker to the toolkit's protocol (``init`` / ``track -> dict``).
 
     ``init`` builds a fresh OpenCV tracker (so VOT re-initialisations start clean) from the
-    ``[x, y, w, h]`` box rounded to integer pixels, as OpenCV requires. ``track`` returns
+    ``[x, y, w, h]`` box rounded and clipped to the image (``clip_box``). ``track`` returns
     ``{'bbox': [x, y, w, h], 'best_score': 1.0}``, or the previous box with ``best_score`` 0.0 when
     OpenCV reports the target lost.
     """
@@ -64,7 +73,7 @@ class OpenCVTracker:
 
     def init(self, img: np.ndarray, bbox: list[float]) -> None:
         self._tracker = create_tracker(self.name)
-        box = tuple(int(round(v)) for v in bbox)
+        box = clip_box(bbox, img.shape[1], img.shape[0])
         self._tracker.init(img, box)
         self._box = [float(v) for v in box]
 
