@@ -44,7 +44,6 @@ from torch.utils.flop_counter import FlopCounterMode
 from pysot.config import load_cfg
 from pysot.models.model_builder import ModelBuilder
 from pysot.models.target_aware import METHODS, TargetAwareSelector, gaussian_label
-from pysot.tracker.base_tracker import SiameseTracker
 from pysot.tracker.tracker_builder import build_tracker
 
 logger = logging.getLogger("benchmark")
@@ -169,19 +168,9 @@ def jaccard(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def crop_features(model, frame: np.ndarray, box: Sequence[float], cfg) -> tuple[list, list]:
-    """Backbone features of the template and TA search crops around ``box`` (as the tracker's init)."""
-    tracker = SiameseTracker()
-    size = np.array(box[2:], dtype=np.float64)
-    centre = [box[0] + (box[2] - 1) / 2, box[1] + (box[3] - 1) / 2]
-    w_z = size[0] + cfg.TRACK.CONTEXT_AMOUNT * size.sum()
-    h_z = size[1] + cfg.TRACK.CONTEXT_AMOUNT * size.sum()
-    s_z = round(np.sqrt(w_z * h_z))
-    s_x = round(s_z * cfg.TRACK.INSTANCE_SIZE / cfg.TRACK.EXEMPLAR_SIZE)
-    avg = np.mean(frame, axis=(0, 1))
-    device = next(model.parameters()).device
+    """Backbone features of the template and TA search crops around ``box`` (the tracker's init crops)."""
+    z, x = build_tracker(cfg, model).init_crops(frame, box)
     with torch.inference_mode():
-        z = tracker.get_subwindow(frame, centre, cfg.TRACK.EXEMPLAR_SIZE, s_z, avg, device)
-        x = tracker.get_subwindow(frame, centre, cfg.TRACK.INSTANCE_SIZE, s_x, avg, device)
         return model.backbone_features(z), model.backbone_features(x)
 
 

@@ -154,32 +154,48 @@ class SiamRPNTracker(SiameseTracker):
         h_z = self.size[1] + self.context_amount * np.sum(self.size)
         return np.sqrt(w_z * h_z)
 
-    def init(self, img: np.ndarray, bbox: Sequence[float]) -> None:
-        """Initialise on ``img`` (H, W, 3) uint8 BGR with ``bbox`` [x, y, w, h] (0-based).
+    def init_crops(
+        self, img: np.ndarray, bbox: Sequence[float], search: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Set the state from ``bbox`` [x, y, w, h] (0-based) on ``img`` and crop around the target.
 
-        The target centre is ``(x + (w - 1) / 2, y + (h - 1) / 2)`` (PySOT's convention).
+        The centre is ``(x + (w - 1) / 2, y + (h - 1) / 2)`` (PySOT's convention). Returns the
+        template crop (1, 3, EXEMPLAR, EXEMPLAR) from ``s_z = round(sqrt(w_z * h_z))`` pixels and the
+        search crop (1, 3, INSTANCE, INSTANCE) from ``round(s_z * INSTANCE / EXEMPLAR)`` pixels that
+        the target-aware fit uses (None unless ``search``), both on the model's device.
         """
         self.center_pos = np.array([bbox[0] + (bbox[2] - 1) / 2, bbox[1] + (bbox[3] - 1) / 2])
         self.size = np.array([bbox[2], bbox[3]])
         s_z = round(self._context_size())
+        s_x = s_z * (self.instance_size / self.exemplar_size)
         self.channel_average = np.mean(img, axis=(0, 1))
         device = model_device(self.model)
         with torch.inference_mode():
             z_crop = self.get_subwindow(
                 img, self.center_pos, self.exemplar_size, s_z, self.channel_average, device
             )
+            if not search:
+                return z_crop, None
+            x_crop = self.get_subwindow(
+                img, self.center_pos, self.instance_size, round(s_x), self.channel_average, device
+            )
+        return z_crop, x_crop
+
+    def init(self, img: np.ndarray, bbox: Sequence[float]) -> None:
+        """Initialise on ``img`` (H, W, 3) uint8 BGR with ``bbox`` [x, y, w, h] (0-based).
+
+        Without target-aware selection only the template crop is used (as PySOT); with it, the
+        channel masks are fitted on both crops (:meth:`init_crops`) before the template is cached.
+        """
+        z_crop, x_crop = self.init_crops(img, bbox, search=self.target_aware is not None)
+        with torch.inference_mode():
             self.model.set_channel_masks(None)
             if self.target_aware is None:
                 self.model.template(z_crop)
                 return
-            s_x = s_z * (self.instance_size / self.exemplar_size)
-            x_crop = self.get_subwindow(
-                img, self.center_pos, self.instance_size, round(s_x), self.channel_average, device
-            )
             zf = self.model.backbone_features(z_crop)
             xf = self.model.backbone_features(x_crop)
-            masks = self.target_aware.select(zf, xf)
-            self.model.set_channel_masks(masks)
+            self.model.set_channel_masks(self.target_aware.select(zf, xf))
             self.model.template_from_features(zf)
 
     def _score_boxes(self, img: np.ndarray, instance_size: int, anchors: np.ndarray):
