@@ -11,6 +11,8 @@ Sections (``--sections``, all by default):
               on, efficiency = achieved FLOP/s / measured conv FLOP/s, and whether the boxes equal
               those of the reference path (template branch recomputed each frame, PySOT's padded
               whole-image copy).
+``eval``      evaluation throughput: a generated PySOT-layout result set (``--eval-size``) scored with
+              tools/eval.py's code (VOT in both conventions, OPE) at each ``--eval-num``.
 
 Random weights are used (timing and agreement do not need trained ones); features of the random
 ResNet-50 are rescaled per layer to ``--feature-rms`` (trained ResNet-50 features have RMS 1-2).
@@ -349,11 +351,20 @@ def tracking_section(args: argparse.Namespace) -> dict:
     return out
 
 
+def eval_section(args: argparse.Namespace) -> dict:
+    """Evaluation throughput (toolkit.evaluation.bench): wall and CPU seconds per ``--num``."""
+    from toolkit.evaluation.bench import eval_throughput
+
+    trackers, videos, frames = args.eval_size
+    return eval_throughput(trackers, videos, frames, nums=args.eval_num, seed=args.seed)
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], dict]] = {
     "machine": machine_section,
     "conv": conv_section,
     "ta": ta_section,
     "tracking": tracking_section,
+    "eval": eval_section,
 }
 
 
@@ -392,6 +403,13 @@ def summary_table(results: dict) -> str:
                     f"  {name:<12} {run['fps']:6.2f} fps  efficiency {run['efficiency']:.2f}  "
                     f"reference {run['reference_fps']:.2f} fps  "
                     f"identical boxes: {run['boxes_identical_to_reference']}"
+                )
+    if "eval" in results:
+        for name in ("vot_pysot", "vot_official", "ope"):
+            for num, run in results["eval"].get(name, {}).items():
+                lines.append(
+                    f"eval {name:<12} --num {num}: {run['wall_s']:7.1f} s wall {run['cpu_s']:7.1f} s CPU "
+                    f"{run['frames_per_s']:10.0f} tracker-frames/s"
                 )
     return "\n".join(lines)
 
@@ -432,6 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--eval-size", type=int, nargs=3, default=(50, 60, 500), metavar=("TRACKERS", "VIDEOS", "FRAMES"),
+        help="size of the generated result set of the eval section",
+    )
+    parser.add_argument("--eval-num", type=int, nargs="+", default=[1, 2], help="--num values timed")
     args = parser.parse_args(argv)
     args.device = torch.device(args.device)
     if args.threads:
