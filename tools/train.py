@@ -42,6 +42,7 @@ from yacs.config import CfgNode
 from pysot.config import load_cfg
 from pysot.data.dataset import TrkDataset
 from pysot.models.model_builder import ModelBuilder
+from pysot.models.target_aware import channel_counts
 from pysot.utils import distributed as du
 from pysot.utils.average_meter import AverageMeter
 from pysot.utils.checkpoint import (
@@ -105,6 +106,64 @@ def build_optimizer(model: ModelBuilder, cfg: CfgNode) -> torch.optim.SGD:
     )
 
 
+class ChannelDrop:
+    """Random channel masks on the backbone outputs while training ("TA-aware" training).
+
+    At tracking time target-aware selection zeroes all but ``counts[l]`` channels of backbone layer
+    ``l`` (``TA.CHANNELS``); a network that never saw such masks degrades when they appear. With
+    probability ``prob`` per training pair this draws a random mask of the same sizes and applies it
+    to the template's and the search image's features of that pair alike (a forward hook on the
+    backbone, so the model code is unchanged). Masks are drawn from a generator seeded by
+    ``(seed, epoch, iteration, rank)``: a resumed run draws the same masks.
+
+    Args:
+        backbone: module returning a list of maps (B x C_l x H x W).
+        layer_channels: C_l per output.
+        counts: channels kept per output when masked.
+        prob: probability that a pair is masked.
+        seed: base seed (``TRAIN.SEED``).
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        layer_channels: Sequence[int],
+        counts: Sequence[int],
+        prob: float,
+        seed: int,
+    ) -> None:
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f"--ta-channel-drop must lie in [0, 1], got {prob}")
+        self.layer_channels = [int(c) for c in layer_channels]
+        self.counts = [int(k) for k in counts]
+        self.prob = float(prob)
+        self.seed = int(seed)
+        self.masks: list[torch.Tensor] | None = None
+        self.handle = backbone.register_forward_hook(self._hook)
+
+    def draw(self, batch_size: int, epoch: int, iteration: int, rank: int = 0) -> None:
+        """Masks for the next forward pass: a list of (B, C_l, 1, 1) float tensors of 0/1."""
+        g = torch.Generator().manual_seed(hash((self.seed, epoch, iteration, rank)) % 2**63)
+        dropped = torch.rand(batch_size, generator=g) < self.prob
+        masks = []
+        for c, k in zip(self.layer_channels, self.counts):
+            mask = torch.ones(batch_size, c)
+            if k < c:
+                for b in torch.nonzero(dropped).flatten().tolist():
+                    mask[b, torch.randperm(c, generator=g)[k:]] = 0.0
+            masks.append(mask[:, :, None, None])
+        self.masks = masks
+
+    def _hook(self, module: nn.Module, inputs: Any, outputs: Any) -> Any:
+        if self.masks is None:
+            return outputs
+        return [o * m.to(device=o.device, dtype=o.dtype) for o, m in zip(outputs, self.masks)]
+
+    def remove(self) -> None:
+        """Detach the hook."""
+        self.handle.remove()
+
+
 def _tensorboard(log_dir: str):
     """A SummaryWriter, or None when tensorboard is not installed."""
     try:
@@ -137,16 +196,19 @@ def train(
     resume: str | Path | None = None,
     data_dir: str | Path = ".",
     device: str = "auto",
+    ta_channel_drop: float = 0.0,
 ) -> dict[str, float]:
     """Train ``cfg``'s model on ``cfg``'s data; return the mean losses of the last epoch.
 
     Joins a torchrun process group when started by torchrun. ``resume``: a checkpoint written by
     this function (weights, optimizer, epoch). ``data_dir``: base of relative dataset paths.
+    ``ta_channel_drop``: probability of a random ``TA.CHANNELS``-sized channel mask per pair
+    (:class:`ChannelDrop`; needs ``TA.ENABLE``), 0 for PySOT's training.
     """
     dev = du.process_device(device)
     rank, world_size = du.init_distributed(dev)
     try:
-        return _train(cfg, resume, data_dir, dev, rank, world_size)
+        return _train(cfg, resume, data_dir, dev, rank, world_size, ta_channel_drop)
     finally:
         du.cleanup()
 
@@ -158,6 +220,7 @@ def _train(
     dev: torch.device,
     rank: int,
     world_size: int,
+    ta_channel_drop: float = 0.0,
 ) -> dict[str, float]:
     main = rank == 0
     seed_everything(int(cfg.TRAIN.SEED))
@@ -186,6 +249,16 @@ def _train(
         optimizer_state = extra.get("optimizer")
         logger.info("resumed from %s at epoch %d", resume, start_epoch)
     du.broadcast_parameters(model)
+    channel_drop = None
+    if ta_channel_drop > 0:
+        if not cfg.TA.ENABLE:
+            raise ValueError("--ta-channel-drop trains for target-aware selection: set TA.ENABLE")
+        channels = model.feature_channels
+        counts = channel_counts(list(cfg.TA.CHANNELS), channels, int(cfg.TA.MIN_CHANNELS))
+        channel_drop = ChannelDrop(model.backbone, channels, counts, ta_channel_drop, int(cfg.TRAIN.SEED))
+        logger.info(
+            "TA-aware training: p=%.2f, masks keep %s of %s channels", ta_channel_drop, counts, channels
+        )
 
     dataset = TrkDataset(cfg, data_dir)
     sampler = DistributedSampler(dataset, world_size, rank, shuffle=False) if world_size > 1 else None
@@ -224,6 +297,8 @@ def _train(
             m.reset()
         tic = time.time()
         for it, batch in enumerate(loader):
+            if channel_drop is not None:
+                channel_drop.draw(batch["template"].shape[0], epoch, it, rank)
             outputs = model(_batch_to(batch, dev))
             loss = outputs["total_loss"]
             if not torch.isfinite(loss):
@@ -241,8 +316,14 @@ def _train(
             if main and (it + 1) % cfg.TRAIN.PRINT_FREQ == 0:
                 logger.info(
                     "epoch %d/%d iter %d/%d lr %.6f total %.4f cls %.4f loc %.4f (%.2f s/iter)",
-                    epoch + 1, epochs, it + 1, len(loader), scheduler.get_cur_lr(),
-                    meters["total_loss"].avg, meters["cls_loss"].avg, meters["loc_loss"].avg,
+                    epoch + 1,
+                    epochs,
+                    it + 1,
+                    len(loader),
+                    scheduler.get_cur_lr(),
+                    meters["total_loss"].avg,
+                    meters["cls_loss"].avg,
+                    meters["loc_loss"].avg,
                     (time.time() - tic) / (it + 1),
                 )
             if writer is not None:
@@ -255,17 +336,24 @@ def _train(
                 model,
                 cfg,
                 epoch=epoch + 1,
+                ta_channel_drop=float(ta_channel_drop),
                 optimizer=optimizer.state_dict(),
                 losses={k: m.avg for k, m in meters.items()},
             )
             logger.info(
                 "epoch %d done in %.0f s: total %.4f cls %.4f loc %.4f; saved %s",
-                epoch + 1, time.time() - tic, meters["total_loss"].avg, meters["cls_loss"].avg,
-                meters["loc_loss"].avg, path,
+                epoch + 1,
+                time.time() - tic,
+                meters["total_loss"].avg,
+                meters["cls_loss"].avg,
+                meters["loc_loss"].avg,
+                path,
             )
         du.barrier()
     if writer is not None:
         writer.close()
+    if channel_drop is not None:
+        channel_drop.remove()
     return {k: m.avg for k, m in meters.items()}
 
 
@@ -296,6 +384,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--export", default="", help="after training, write the final weights (no optimizer state) here"
     )
+    parser.add_argument(
+        "--ta-channel-drop",
+        type=float,
+        default=0.0,
+        help="probability of a random TA.CHANNELS-sized channel mask per training pair (default 0)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides: KEY VALUE ...")
     return parser.parse_args(argv)
@@ -308,7 +402,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     cfg = load_cfg(args.config, args.opts)
     logger.info("arguments: %s", vars(args))
-    losses = train(cfg, resume=args.resume or None, data_dir=args.data_dir, device=args.device)
+    losses = train(
+        cfg,
+        resume=args.resume or None,
+        data_dir=args.data_dir,
+        device=args.device,
+        ta_channel_drop=args.ta_channel_drop,
+    )
     logger.info("final epoch losses: %s", json.dumps(losses))
     if args.export and du.env_rank() == 0:
         export_weights(Path(cfg.TRAIN.SNAPSHOT_DIR) / f"checkpoint_e{cfg.TRAIN.EPOCH}.pth", args.export)
