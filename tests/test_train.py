@@ -264,3 +264,33 @@ def test_crop511_sub_dataset_pairs(tmp_path):
     assert dataset.epoch == 1
     with pytest.raises(FileNotFoundError, match="DATASET.VID.ANNO"):
         TrkDataset(cfg, data_dir=tmp_path / "missing")
+
+
+# ------------------------------------------------------------------ TA-aware channel masks
+def test_channel_drop_masks_template_and_search_alike():
+    class TwoMaps(torch.nn.Module):
+        def forward(self, x):
+            return [x[:, :4], x[:, 4:]]
+
+    net = TwoMaps()
+    # keep 1 of 4 and all 4 channels; every pair masked (prob 1)
+    drop = train_tool.ChannelDrop(net, [4, 4], [1, 4], prob=1.0, seed=3)
+    drop.draw(batch_size=3, epoch=0, iteration=0)
+    z, x = net(torch.ones(3, 8, 2, 2)), net(torch.ones(3, 8, 5, 5))
+    kept_z = z[0][:, :, 0, 0] != 0
+    kept_x = x[0][:, :, 0, 0] != 0
+    assert kept_z.sum(1).tolist() == [1, 1, 1]  # exactly one channel of the first map per pair
+    assert torch.equal(kept_z, kept_x)  # the same channels for the template and the search image
+    assert torch.count_nonzero(z[1]) == z[1].numel()  # the second map keeps all channels
+    # the same (seed, epoch, iteration) draws the same masks; prob 0 masks nothing
+    again = train_tool.ChannelDrop(net, [4, 4], [1, 4], prob=1.0, seed=3)
+    again.draw(3, 0, 0)
+    assert torch.equal(again.masks[0], drop.masks[0])
+    drop.remove()
+    again.remove()
+    never = train_tool.ChannelDrop(net, [4, 4], [1, 4], prob=0.0, seed=3)
+    never.draw(3, 0, 0)
+    assert torch.count_nonzero(net(torch.ones(3, 8, 2, 2))[0]) == 3 * 4 * 4
+    never.remove()
+    with pytest.raises(ValueError, match="ta-channel-drop"):
+        train_tool.ChannelDrop(net, [4], [1], prob=1.5, seed=0)
