@@ -16,8 +16,19 @@ CORE = [
 ]
 
 EXTRAS = {
-    # test runner and the official VOT toolkit used as a cross-check of `--protocol vot`
-    "test": ["pytest>=7", "ruff>=0.5"],
+    # test runner, linter, and the optional packages whose integrations the tests exercise
+    # (official VOT toolkit cross-check, TraX, ONNX, Optuna, GOT-10k); tests skip without them
+    "test": [
+        "pytest>=7",
+        "ruff>=0.5",
+        "vot-toolkit==0.7.4",
+        "attributee==0.1.9",
+        "vot-trax>=4.0",
+        "onnx>=1.15",
+        "onnxruntime>=1.17",
+        "optuna>=3.4",
+        "got10k>=0.1.3",
+    ],
     # VOT toolkit integration through TraX
     "vot": ["vot-trax>=4.0"],
     # ONNX export and its numerical check
