@@ -53,6 +53,9 @@ _C.TRAIN.GRAD_CLIP = 10.0
 _C.TRAIN.BASE_LR = 0.005
 # Seed of the training run (data sampling, augmentation, initialisation).
 _C.TRAIN.SEED = 123456
+# TA-aware training: probability that a training pair gets random channel masks of the
+# TA.CHANNELS sizes on its backbone outputs (template and search alike); 0 is PySOT's training.
+_C.TRAIN.TA_CHANNEL_DROP = 0.0
 _C.TRAIN.LR = CN()
 _C.TRAIN.LR.TYPE = "log"
 _C.TRAIN.LR.KWARGS = CN(new_allowed=True)

@@ -155,13 +155,13 @@ def _gradients(model: ModelBuilder, batch: dict[str, torch.Tensor]) -> list[torc
     return [p.grad.clone() for p in model.parameters()]
 
 
-def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
+def _worker(rank: int, world_size: int, ports: tuple[int, int], out_dir: str) -> None:
     os.environ.update(
         RANK=str(rank),
         WORLD_SIZE=str(world_size),
         LOCAL_RANK=str(rank),
         MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
+        MASTER_PORT=str(ports[0]),
     )
     torch.set_num_threads(1)
     cfg = tiny_cfg(Path(out_dir) / "snap")
@@ -180,19 +180,28 @@ def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
         os.path.join(out_dir, f"rank{rank}.pth"),
     )
     du.cleanup()
-    # the training tool itself under 2 processes: each takes half of the 4 pairs of the epoch
+    # the training tool itself under 2 processes: each takes half of the 4 pairs of the epoch.
+    # A fresh rendezvous port: re-using the first one races with its teardown (a rank could reach
+    # the old store while it closes, "Connection was likely closed").
+    os.environ["MASTER_PORT"] = str(ports[1])
     train_tool.train(cfg, device="cpu")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(count: int) -> tuple[int, ...]:
+    """``count`` distinct free TCP ports (all sockets held open while choosing)."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return tuple(sock.getsockname()[1] for sock in socks)
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed unavailable")
 def test_two_gloo_processes_match_one_process_on_the_combined_batch(tmp_path):
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, _free_ports(2), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(str(tmp_path / f"rank{r}.pth"), weights_only=True) for r in (0, 1))
     # one process, the whole batch, rank 0's (broadcast) weights
     torch.set_num_threads(1)

@@ -196,15 +196,18 @@ def train(
     resume: str | Path | None = None,
     data_dir: str | Path = ".",
     device: str = "auto",
-    ta_channel_drop: float = 0.0,
+    ta_channel_drop: float | None = None,
 ) -> dict[str, float]:
     """Train ``cfg``'s model on ``cfg``'s data; return the mean losses of the last epoch.
 
     Joins a torchrun process group when started by torchrun. ``resume``: a checkpoint written by
     this function (weights, optimizer, epoch). ``data_dir``: base of relative dataset paths.
     ``ta_channel_drop``: probability of a random ``TA.CHANNELS``-sized channel mask per pair
-    (:class:`ChannelDrop`; needs ``TA.ENABLE``), 0 for PySOT's training.
+    (:class:`ChannelDrop`; needs ``TA.ENABLE``), 0 for PySOT's training; None takes
+    ``cfg.TRAIN.TA_CHANNEL_DROP``.
     """
+    if ta_channel_drop is None:
+        ta_channel_drop = float(cfg.TRAIN.TA_CHANNEL_DROP)
     dev = du.process_device(device)
     rank, world_size = du.init_distributed(dev)
     try:
@@ -387,8 +390,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ta-channel-drop",
         type=float,
-        default=0.0,
-        help="probability of a random TA.CHANNELS-sized channel mask per training pair (default 0)",
+        default=None,
+        help="probability of a random TA.CHANNELS-sized channel mask per training pair "
+        "(default: TRAIN.TA_CHANNEL_DROP of the config)",
     )
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides: KEY VALUE ...")
