@@ -119,7 +119,7 @@ class SyntheticPairs:
         camouflage: float = 0.15,
         split: str = "train",
     ) -> None:
-        self.name = "SYNTH_TRAIN"
+        self.name = "SYNTH_PATCHES"
         self.seed = int(seed)
         self.num = self.num_use = int(num_use)
         self.frame_range = int(frame_range)
