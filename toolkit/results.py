@@ -18,7 +18,7 @@ confidences and times are ``'{:.6f}'`` with an empty first confidence line (the 
 Boxes are ``[x, y, w, h]`` with (x, y) the 0-based top-left corner; VOT regions are those or
 polygons ``[x1, y1, ..., xk, yk]``. Readers are strict where PySOT is silent: a file with the wrong
 number of lines (when the frame count is given) or a line that does not parse raises ``ValueError``
-naming the file and the 1-based line. Writers are atomic (temporary file, then ``os.replace``).
+naming the file and the 1-based line. Writers are atomic (:mod:`toolkit.fileio`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Union
@@ -34,6 +33,7 @@ from typing import Union
 import numpy as np
 
 from toolkit.evaluation.region import vot_float2str
+from toolkit.fileio import atomic_write_text
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -130,19 +130,7 @@ def list_trackers(root: PathLike, prefix: str = "") -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- writing
-def atomic_write_text(path: PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+# atomic_write_text (toolkit.fileio) is imported above: the one atomic writer, kept importable here.
 
 
 def _is_code(row: Row) -> bool:

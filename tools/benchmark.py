@@ -47,6 +47,7 @@ from pysot.config import load_cfg
 from pysot.models.model_builder import ModelBuilder
 from pysot.models.target_aware import METHODS, TargetAwareSelector, gaussian_label
 from pysot.tracker.tracker_builder import build_tracker
+from toolkit.fileio import atomic_write_text
 
 logger = logging.getLogger("benchmark")
 
@@ -353,7 +354,7 @@ def tracking_section(args: argparse.Namespace) -> dict:
 
 def eval_section(args: argparse.Namespace) -> dict:
     """Evaluation throughput (toolkit.evaluation.bench): wall and CPU seconds per ``--num``."""
-    from toolkit.evaluation.bench import eval_throughput
+    from toolkit.bench import eval_throughput
 
     trackers, videos, frames = args.eval_size
     return eval_throughput(trackers, videos, frames, nums=args.eval_num, seed=args.seed)
@@ -416,9 +417,7 @@ def summary_table(results: dict) -> str:
 
 def write_json(path: Path, data: dict) -> None:
     """Atomic write (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,6 @@ import argparse
 import copy
 import json
 import logging
-import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -31,6 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+from toolkit.fileio import atomic_output, atomic_write_text
 
 logger = logging.getLogger("tools.export_onnx")
 
@@ -123,27 +124,21 @@ def _export(
     no extra dependency, a few seconds per graph); ``dynamo=True`` the torch.export-based one
     (needs ``onnxscript``; several times slower to export; same numbers).
     """
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with warnings.catch_warnings():
-            # The tracer warns about every Python-level shape check; shapes are static here by design.
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            if not dynamo:
-                warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(
-                module,
-                args,
-                tmp,
-                input_names=list(input_names),
-                output_names=list(output_names),
-                opset_version=opset,
-                dynamo=dynamo,
-                do_constant_folding=True,
-            )
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_output(path) as tmp, warnings.catch_warnings():
+        # The tracer warns about every Python-level shape check; shapes are static here by design.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        if not dynamo:
+            warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            module,
+            args,
+            str(tmp),
+            input_names=list(input_names),
+            output_names=list(output_names),
+            opset_version=opset,
+            dynamo=dynamo,
+            do_constant_folding=True,
+        )
 
 
 def random_masks(channels: Sequence[int], keep: float, generator: torch.Generator) -> list[torch.Tensor]:
@@ -293,9 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = load_model(cfg, resolve_snapshot(args.config, args.snapshot), "cpu")
     report = export_onnx(model, cfg, args.output_dir, args.opset, check=not args.no_check, dynamo=args.dynamo)
     summary = Path(args.output_dir) / "export.json"
-    tmp = summary.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(report), indent=2) + "\n")
-    os.replace(tmp, summary)
+    atomic_write_text(summary, json.dumps(asdict(report), indent=2) + "\n")
     print(json.dumps(asdict(report), indent=2))
     if not args.no_check:
         worst = max(report.max_rel_diff.values())

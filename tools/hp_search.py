@@ -26,7 +26,6 @@ import argparse
 import copy
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -40,6 +39,8 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
+
+from toolkit.fileio import atomic_write_text
 
 logger = logging.getLogger("tools.hp_search")
 
@@ -274,7 +275,7 @@ def run_search(
     )
     text = header + merge_into_yaml(config.read_text(), {**_typed(base_cfg, fixed), **best_values})
     out_config = output_dir / "config.yaml"
-    _atomic_write(out_config, text)
+    atomic_write_text(out_config, text)
     load_cfg(out_config)  # the written file must load as an experiment config
     completed = sum(1 for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
     result = SearchResult(
@@ -287,7 +288,7 @@ def run_search(
         completed_trials=completed,
         config=str(out_config),
     )
-    _atomic_write(output_dir / "best.json", json.dumps(asdict(result), indent=2) + "\n")
+    atomic_write_text(output_dir / "best.json", json.dumps(asdict(result), indent=2) + "\n")
     return result
 
 
@@ -322,12 +323,6 @@ def _typed(cfg, overrides: Mapping[str, Any]) -> dict[str, Any]:
             node = node[part]
         out[key] = list(node) if isinstance(node, (list, tuple)) else node
     return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _parse_range(values: Sequence[str]) -> tuple[str, tuple[float, float]]:

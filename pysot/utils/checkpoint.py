@@ -10,7 +10,6 @@ under ``state_dict`` (PySOT training snapshots, ours) or ``model``; keys with or
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from torch import nn
 from yacs.config import CfgNode
 
 from pysot.config import finalize_cfg, get_cfg
+from toolkit.fileio import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -129,17 +129,11 @@ def save_checkpoint(path: str | Path, model: nn.Module, cfg: CfgNode, **extra: A
     if reserved:
         raise ValueError(f"save_checkpoint: {sorted(reserved)} are reserved names")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     wrappers = (nn.DataParallel, nn.parallel.DistributedDataParallel)
     module = model.module if isinstance(model, wrappers) else model
     payload = {"state_dict": module.state_dict(), "config": cfg.dump(), **extra}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with atomic_output(path) as tmp:
         torch.save(payload, str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Tuple, Union
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from toolkit.fileio import atomic_output
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -65,16 +66,8 @@ def new_figure(size: Tuple[float, float] = (6.4, 6.4)) -> Figure:
 
 
 def save_png(fig: Figure, path: PathLike) -> Path:
-    """Write ``fig`` as PNG atomically (temporary file in the same folder, then ``os.replace``)."""
+    """Write ``fig`` as PNG atomically (:func:`toolkit.fileio.atomic_output`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=DPI, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        fig.savefig(f, format="png", dpi=DPI, bbox_inches="tight")
     return path
