@@ -166,6 +166,18 @@ def test_official_vot_protocol_runs_on_the_same_files(eval_tool, tmp_path, capsy
         assert ours["accuracy"] != pytest.approx(expected["accuracy"], abs=1e-3)
 
 
+def test_convention_flag_is_the_protocol_flag(eval_tool, tmp_path, capsys):
+    # --convention is the flag's name in this toolkit; PySOT-era --protocol stays an alias
+    outs = []
+    for flag in ("--convention", "--protocol"):
+        json_path = tmp_path / f"{flag.strip('-')}.json"
+        argv = _argv("VOT2018", DATA / "results", flag, "vot", "-s", "--json", str(json_path))
+        assert eval_tool.main(argv) == 0
+        outs.append((capsys.readouterr().out, json_path.read_bytes()))
+    assert outs[0] == outs[1]
+    assert json.loads(outs[0][1])["protocol"] == "vot"
+
+
 def test_eao_interval_flag(eval_tool, tmp_path, capsys):
     from toolkit.evaluation.eao import eao_score
 

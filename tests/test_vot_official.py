@@ -334,16 +334,16 @@ def test_generated_trajectories_match_toolkit():
 
 
 # --------------------------------------------------------------------------------------------------
-# the generated benchmark result sets (toolkit/evaluation/bench.py) through the report API
+# the generated benchmark result sets (toolkit/bench.py) through the report API
 
 
 def test_official_protocol_on_generated_result_files(tmp_path):
+    from toolkit.bench import eval_throughput, generate_result_sets
     from toolkit.evaluation import report as rep
-    from toolkit.evaluation.bench import eval_throughput, generate_result_sets
 
     vot, ope, trackers = generate_result_sets(tmp_path, num_trackers=2, num_videos=2, num_frames=60, seed=1)
     assert (len(vot), len(ope), trackers) == (2, 2, ["tracker000", "tracker001"])
-    report = rep.evaluate(vot, tmp_path / "results" / "VOT2018", trackers, protocol="vot")
+    report = rep.evaluate(vot, tmp_path / "results" / "VOT2018", trackers, convention="vot")
     for tracker in trackers:
         # the files as written (regions as '%.4f') evaluated directly must give the report's numbers
         folder = tmp_path / "results" / "VOT2018" / tracker / "baseline"

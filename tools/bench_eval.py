@@ -14,7 +14,7 @@ import logging
 import sys
 from typing import Sequence
 
-from toolkit.evaluation.bench import eval_throughput
+from toolkit.bench import eval_throughput
 from toolkit.results import atomic_write_text
 
 logger = logging.getLogger("tools.bench_eval")

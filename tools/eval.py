@@ -6,8 +6,8 @@ Examples:
   # only the trackers whose name starts with "ta_", dataset elsewhere, JSON report and PNG plots
   python tools/eval.py --tracker-path results --dataset OTB100 --tracker-prefix ta_ \\
       --dataset-root /data/OTB100 --json otb100.json --plot-dir plots/
-  # the official VOT toolkit's numbers instead of PySOT's
-  python tools/eval.py --tracker_path results --dataset VOT2018 --protocol vot
+  # the official VOT toolkit's numbers instead of PySOT's (--protocol vot is the same flag)
+  python tools/eval.py --tracker_path results --dataset VOT2018 --convention vot
 
 Results are read from <tracker_path>/<dataset>/<tracker>/ in PySOT's layout. A result file with
 a wrong number of lines or a bad line, or a tracker without results for some videos, is an error
@@ -40,7 +40,7 @@ def run_eval(
     show_video_level: bool = False,
     json_path: str | Path | None = None,
     plot_dir: str | Path | None = None,
-    protocol: str = "pysot",
+    convention: str = "pysot",
     eao_interval: tuple[int, int] | None = None,
     out: TextIO | None = None,
     progress: bool = False,
@@ -48,7 +48,8 @@ def run_eval(
     """Evaluate every tracker folder ``<tracker_path>/<dataset>/<tracker_prefix>*``; print PySOT's
     tables to ``out`` (stdout); optionally write the JSON report and the PNG plots (success, precision
     and normalised precision per dataset and attribute; AR, EAO ranking, expected-overlap curves and
-    per-tag EAO; long-term precision-recall). Returns the report."""
+    per-tag EAO; long-term precision-recall). ``convention`` is the scoring convention of VOT
+    datasets, ``'pysot'`` or ``'vot'`` (the official toolkit's). Returns the report."""
     out = sys.stdout if out is None else out
     results_root = Path(tracker_path) / dataset
     if dataset_root is None:
@@ -61,7 +62,13 @@ def run_eval(
         "evaluating %d trackers on %s (%s) from %s", len(trackers), dataset, dataset_root, results_root
     )
     report = rep.evaluate(
-        ds, results_root, trackers, protocol=protocol, num=num, progress=progress, eao_interval=eao_interval
+        ds,
+        results_root,
+        trackers,
+        convention=convention,
+        num=num,
+        progress=progress,
+        eao_interval=eao_interval,
     )
     out.write(rep.format_tables(report, show_video_level))
     out.flush()
@@ -104,10 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--plot-dir", "--plot_dir", default=None, metavar="DIR", help="write PNG plots here")
     parser.add_argument(
+        "--convention",
         "--protocol",
-        choices=("pysot", "vot"),
+        dest="convention",
+        choices=rep.CONVENTIONS,
         default="pysot",
-        help="VOT convention: pysot (PySOT's toolkit, default) or vot (official VOT toolkit 0.7.4)",
+        help="VOT scoring convention: pysot (PySOT's toolkit, default) or vot (official VOT toolkit 0.7.4);"
+        " --protocol is the same flag",
     )
     parser.add_argument(
         "--eao-interval",
@@ -135,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             show_video_level=args.show_video_level,
             json_path=args.json,
             plot_dir=args.plot_dir,
-            protocol=args.protocol,
+            convention=args.convention,
             eao_interval=tuple(args.eao_interval) if args.eao_interval else None,
             progress=sys.stderr.isatty() and not os.environ.get("CI"),
         )

@@ -6,6 +6,13 @@ Modules (pure functions on ``(N, 4)`` xywh arrays or VOT region lists, no file I
 * :mod:`.ope` - success, precision and normalised precision (OTB / LaSOT / UAV ...);
 * :mod:`.ar` - VOT accuracy and robustness; :mod:`.eao` - expected average overlap;
 * :mod:`.f1` - long-term precision / recall / F1;
-* :mod:`.vot_official` - the official VOT toolkit's AR and EAO (``tools/eval.py --protocol vot``);
-* :mod:`.report` - reads result folders, evaluates trackers, prints PySOT's tables, writes JSON.
+* :mod:`.vot_official` - the official VOT toolkit's AR and EAO (``tools/eval.py --convention vot``).
+
+The report on result folders (these read files; the modules above do not):
+
+* :mod:`.aggregate` - reads result folders, computes every metric per tracker and video;
+* :mod:`.tables` - PySOT's printed tables; :mod:`.json_report` - the JSON report;
+* :mod:`.report` - the three in one import (what ``tools/eval.py`` uses).
+
+The generated benchmark set that times all this is :mod:`toolkit.bench`.
 """

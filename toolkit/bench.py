@@ -1,5 +1,7 @@
 """Evaluation throughput benchmark: a large generated result set, evaluated end to end.
 
+It writes files, so it lives beside :mod:`toolkit.evaluation` (pure metrics and the report), not in it.
+
 ``eval_throughput`` writes a VOT-style (reset-based, VOT2018 polygons) and an OPE-style (OTB-style
 boxes, with attributes) result set for ``num_trackers`` trackers in PySOT's layout
 (:mod:`toolkit.results` writers) into a temporary folder, then times what ``tools/eval.py`` does
@@ -24,8 +26,7 @@ import numpy as np
 from toolkit import results as rio
 from toolkit.datasets.base import Dataset
 from toolkit.datasets.base import Sequence as Video
-
-from . import report as rep
+from toolkit.evaluation import report as rep
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +129,11 @@ def _cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def _full_eval(dataset: Dataset, results_root: Path, trackers: Sequence[str], protocol: str,
+def _full_eval(dataset: Dataset, results_root: Path, trackers: Sequence[str], convention: str,
                num: int) -> Tuple[float, float]:
     """``(wall seconds, CPU seconds)`` of evaluate + tables + JSON, as ``tools/eval.py`` runs them."""
     start, cpu = time.perf_counter(), _cpu_seconds()
-    report = rep.evaluate(dataset, results_root, trackers, protocol=protocol, num=num)
+    report = rep.evaluate(dataset, results_root, trackers, convention=convention, num=num)
     rep.format_tables(report)
     rep.report_json(report)
     return time.perf_counter() - start, _cpu_seconds() - cpu
@@ -167,14 +168,14 @@ def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: in
         sets = [("vot_pysot", vot, "VOT2018", "pysot"), ("vot_official", vot, "VOT2018", "vot"),
                 ("ope", ope, "OTB100", "pysot")]
         start = time.perf_counter()
-        for _, dataset, folder, protocol in sets:
+        for _, dataset, folder, convention in sets:
             one_video = dataset.select(dataset.names[:1])
-            _full_eval(one_video, root / "results" / folder, trackers[:1], protocol, 1)
+            _full_eval(one_video, root / "results" / folder, trackers[:1], convention, 1)
         out["warmup_s"] = time.perf_counter() - start
-        for key, dataset, folder, protocol in sets:
+        for key, dataset, folder, convention in sets:
             timings: Dict[str, Any] = {}
             for num in nums:
-                wall, cpu = _full_eval(dataset, root / "results" / folder, trackers, protocol, num)
+                wall, cpu = _full_eval(dataset, root / "results" / folder, trackers, convention, num)
                 timings[str(num)] = {"wall_s": wall, "cpu_s": cpu, "frames_per_s": tracker_frames / wall}
                 logger.info("%s --num %d: %.2f s (%.0f tracker-frames/s)", key, num, wall,
                             tracker_frames / wall)

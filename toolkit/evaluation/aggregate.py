@@ -1,0 +1,375 @@
+"""Reading result folders and computing every metric per tracker and video: the evaluation report.
+
+``evaluate`` reads the result files of every tracker (:mod:`toolkit.results`, strict: a wrong line
+count or a bad line names the file and line; a tracker missing videos raises
+:class:`MissingResultsError` naming the tracker and the videos), computes the metrics with the pure
+functions of this package (trackers in parallel over a worker pool with ``num > 1``) and returns a
+report dict:
+
+``{"version", "dataset", "kind", "protocol", "videos", "attributes"/"tags", "trackers": {name: {...}}}``
+
+(``"protocol"`` holds the scoring convention; the key keeps the name of the JSON layout's version 1.)
+:mod:`.tables` prints it as PySOT does, :mod:`.json_report` writes it as JSON.
+
+Dataset kinds (``Dataset.protocol``, how the results were run): ``ope`` and ``got10k`` -> success /
+precision / normalised precision (+ per attribute); ``vot`` -> accuracy, robustness, EAO (+ per tag)
+in PySOT's scoring convention (``convention='pysot'``) or the official VOT toolkit's
+(``convention='vot'``, :mod:`.vot_official`); ``longterm`` -> precision / recall / F1.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from toolkit import results as rio
+
+from . import ar, eao, f1, ope
+from .region import pack_regions
+
+if TYPE_CHECKING:
+    from toolkit.datasets import Dataset
+
+#: Version of the JSON report layout.
+REPORT_VERSION = 1
+#: VOT baseline: PySOT uses all repetitions only when there are exactly this many, else the first.
+VOT_REPETITIONS = 15
+#: The scoring conventions: PySOT's toolkit and the official VOT toolkit (0.7.4).
+CONVENTIONS = ("pysot", "vot")
+
+
+class MissingResultsError(FileNotFoundError):
+    """Some trackers lack result files for some videos (the message names them)."""
+
+
+# ------------------------------------------------------------------------------------- reading
+def _has_results(root: Path, tracker: str, video: str, kind: str) -> bool:
+    if kind == "vot":
+        return bool(_vot_runs(root, tracker, video))
+    if kind == "ope":
+        return rio.find_ope_result(root, tracker, video) is not None
+    files = [rio.result_path(root, tracker, video, kind)]
+    if kind == "longterm":
+        files.append(rio.result_path(root, tracker, video, kind, "confidence"))
+    return all(p.is_file() for p in files)
+
+
+def _vot_runs(root: Path, tracker: str, video: str) -> list[Path]:
+    runs = rio.vot_repetition_paths(root, tracker, video)
+    return runs if len(runs) == VOT_REPETITIONS else runs[:1]
+
+
+def check_complete(dataset: Dataset, root: str | Path, trackers: Iterable[str]) -> None:
+    """Raise :class:`MissingResultsError` if any tracker lacks a result file of any video."""
+    root = Path(root)
+    problems = []
+    for tracker in trackers:
+        missing = []
+        for video in dataset.names:
+            if not _has_results(root, tracker, video, dataset.protocol):
+                missing.append(video)
+        if missing:
+            shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
+            problems.append(
+                f"tracker {tracker!r} has no results for {len(missing)} of {len(dataset)} videos: {shown}"
+            )
+    if problems:
+        raise MissingResultsError(f"{dataset.name} results in {root}: " + "; ".join(problems))
+
+
+def _annotated(gt: np.ndarray) -> np.ndarray:
+    return ~np.isnan(gt).any(axis=1)
+
+
+def _curve_dict(curves: Mapping[str, np.ndarray]) -> dict[str, list[float]]:
+    return {k: np.asarray(v, np.float64).tolist() for k, v in curves.items()}
+
+
+# ------------------------------------------------------------------------------------- metrics
+def evaluate_ope_tracker(dataset: Dataset, root: str | Path, tracker: str) -> dict[str, Any]:
+    """OPE metrics of one tracker: per-video curves, dataset scores and per-attribute scores."""
+    success, precision, norm_precision = {}, {}, {}
+    for video in dataset:
+        if dataset.protocol == "ope":
+            path = rio.find_ope_result(root, tracker, video.name)
+        else:
+            path = rio.result_path(root, tracker, video.name, dataset.protocol)
+        pred = rio.read_boxes(path, len(video))
+        gt = video.gt_traj
+        success[video.name] = ope.success_curve(gt, pred, video.absent)
+        precision[video.name] = ope.precision_curve(gt, pred, video.absent)
+        norm_precision[video.name] = ope.norm_precision_curve(gt, pred, video.absent)
+
+    def scores(names: list[str]) -> dict[str, Any]:
+        s = [success[n] for n in names]
+        p = [precision[n] for n in names]
+        q = [norm_precision[n] for n in names]
+        return {
+            "success_auc": ope.success_auc(s),
+            "precision_at_20px": ope.precision_score(p),
+            "norm_precision_at_0.20": ope.precision_score(q),
+            "success_curve": np.mean(s, axis=0).tolist(),
+            "precision_curve": np.mean(p, axis=0).tolist(),
+            "norm_precision_curve": np.mean(q, axis=0).tolist(),
+        }
+
+    out = scores(dataset.names)
+    out["per_video_success_curve"] = _curve_dict(success)
+    out["per_video_precision_curve"] = _curve_dict(precision)
+    out["per_video_norm_precision_curve"] = _curve_dict(norm_precision)
+    out["per_video_success_auc"] = {k: float(np.mean(v)) for k, v in success.items()}
+    out["per_video_mean_precision"] = {k: float(np.mean(v)) for k, v in precision.items()}
+    out["per_attribute"] = {
+        attr: {**scores(names), "videos": list(names)}
+        for attr, names in sorted(dataset.attr.items())
+        if attr != "ALL"
+    }
+    return out
+
+
+def _read_vot_runs(dataset: Dataset, root: Path, tracker: str) -> dict[str, list[list[list[float]]]]:
+    runs = {}
+    for video in dataset:
+        runs[video.name] = [
+            rio.read_vot_trajectory(p, len(video)) for p in _vot_runs(root, tracker, video.name)
+        ]
+    counts = {v: len(r) for v, r in runs.items()}
+    if len(set(counts.values())) > 1:
+        detail = ", ".join(f"{v}: {n}" for v, n in counts.items())
+        raise ValueError(f"tracker {tracker!r}: videos have different numbers of repetitions ({detail})")
+    return runs
+
+
+def evaluate_vot_tracker(
+    dataset: Dataset, root: str | Path, tracker: str, interval: tuple[int, int]
+) -> dict[str, Any]:
+    """PySOT's VOT metrics of one tracker: AR (burn-in 10, bounds (w, h)), EAO and its curve
+    (bounds (w-1, h-1)), and EAO per tag."""
+    runs = _read_vot_runs(dataset, Path(root), tracker)
+    overlaps, failures, frame_overlaps = {}, {}, {}
+    eao_overlaps, eao_failures, videos_of_run = [], [], []
+    for video in dataset:
+        bound = (video.width, video.height)
+        eao_bound = (video.width - 1, video.height - 1)
+        gt = pack_regions(video.gt_traj)
+        per_rep, fails = [], []
+        for traj in runs[video.name]:
+            pred = pack_regions(traj)
+            per_rep.append(ar.calculate_accuracy(pred, gt, burnin=ar.BURNIN, bound=bound)[1])
+            n_fail, fail_idx = ar.calculate_failures(traj)
+            fails.append(n_fail)
+            eao_overlaps.append(ar.calculate_accuracy(pred, gt, bound=eao_bound)[1])
+            eao_failures.append(fail_idx)
+            videos_of_run.append(video.name)
+        frame_overlaps[video.name] = ar.mean_over_repetitions(per_rep)
+        overlaps[video.name] = frame_overlaps[video.name]
+        failures[video.name] = fails
+    repetitions = len(next(iter(runs.values())))
+    out: dict[str, Any] = dict(ar.accuracy_robustness(overlaps, failures))
+    per_tag = {}
+    for tag in dataset.tags or ["all"]:
+        tag_values = [_tag_values(dataset[v], tag) for v in videos_of_run]
+        score, curve, shape = eao.expected_average_overlap(
+            eao_overlaps, eao_failures, tag_values, repetitions, interval
+        )
+        per_tag[tag] = score
+        if tag == "all":
+            out["eao"] = score
+            out["expected_overlap_curve"] = curve.astype(np.float64).tolist()
+            out["eao_fragments_matrix_shape"] = [int(shape[0]), int(shape[1])]
+    out["eao_per_tag"] = per_tag
+    out["eao_interval_low_high"] = [int(interval[0]), int(interval[1])]
+    out["repetitions"] = repetitions
+    out["per_video_accuracy"] = {v: ar.nanmean(o) for v, o in overlaps.items()}
+    out["per_video_failures"] = {v: [int(x) for x in f] for v, f in failures.items()}
+    out["per_video_lost_number"] = {v: float(np.mean(f)) for v, f in failures.items()}
+    out["per_video_frame_overlaps_burnin10"] = _curve_dict(frame_overlaps)
+    return out
+
+
+def _tag_values(video, tag: str) -> np.ndarray:
+    """Per-frame 0/1 values of a VOT tag; a video without tags has ``all`` everywhere, nothing else."""
+    if tag in video.tags:
+        return video.tags[tag]
+    return np.full(len(video), 1 if tag == "all" else 0, np.int32)
+
+
+def evaluate_vot_official_tracker(
+    dataset: Dataset, root: str | Path, tracker: str, interval: tuple[int, int]
+) -> dict[str, Any]:
+    """The official VOT toolkit's AR and EAO of one tracker (:mod:`.vot_official`)."""
+    from . import vot_official
+
+    runs = _read_vot_runs(dataset, Path(root), tracker)
+    groundtruth = {v.name: [list(row) for row in v.gt_traj] for v in dataset}
+    sizes = {v.name: (v.width, v.height) for v in dataset}
+    res = vot_official.evaluate_supervised(runs, groundtruth, sizes, interval=interval)
+    res["lost_number"] = float(sum(float(np.mean(r)) for r in _failure_counts(runs).values()))
+    return res
+
+
+def _failure_counts(runs: Mapping[str, list[list[list[float]]]]) -> dict[str, list[int]]:
+    return {v: [ar.calculate_failures(t)[0] for t in reps] for v, reps in runs.items()}
+
+
+def evaluate_longterm_tracker(dataset: Dataset, root: str | Path, tracker: str) -> dict[str, Any]:
+    """PySOT's long-term precision / recall / F1 of one tracker."""
+    data = []
+    for video in dataset:
+        traj = rio.read_vot_trajectory(rio.result_path(root, tracker, video.name, "longterm"), len(video))
+        score = rio.read_confidence(
+            rio.result_path(root, tracker, video.name, "longterm", "confidence"), len(video)
+        )
+        score[0] = np.nan  # PySOT ignores the first line (the initial frame)
+        data.append((video, traj, score))
+    thresholds = f1.determine_thresholds(np.concatenate([d[2] for d in data]))[::-1]
+    p_curves, r_curves, f_curves = {}, {}, {}
+    for video, traj, score in data:
+        overlaps = ar.calculate_accuracy(traj, video.gt_traj, bound=(video.width, video.height))[1]
+        n_annotated = int(np.sum(_annotated(video.gt_traj)))
+        f_curves[video.name], p_curves[video.name], r_curves[video.name] = f1.calculate_f1(
+            overlaps, score, thresholds, n_annotated
+        )
+    res = f1.longterm_scores(list(p_curves.values()), list(r_curves.values()))
+    best = {v: int(np.argmax(c)) for v, c in f_curves.items()}
+    return {
+        "precision": res["precision"],
+        "recall": res["recall"],
+        "f1": res["f1"],
+        "best_threshold_index": res["best_threshold_index"],
+        "num_thresholds": len(thresholds),
+        "confidence_thresholds": thresholds[1:-1].tolist(),
+        "mean_precision_curve": res["precision_curve"].tolist(),
+        "mean_recall_curve": res["recall_curve"].tolist(),
+        "mean_f1_curve": res["f1_curve"].tolist(),
+        "per_video_max_f1": {v: float(f_curves[v][i]) for v, i in best.items()},
+        "per_video_precision": {v: float(p_curves[v][i]) for v, i in best.items()},
+        "per_video_recall": {v: float(r_curves[v][i]) for v, i in best.items()},
+        "per_video_precision_curve": _curve_dict(p_curves),
+        "per_video_recall_curve": _curve_dict(r_curves),
+        "per_video_f1_curve": _curve_dict(f_curves),
+    }
+
+
+def vot_interval(dataset_name: str, convention: str = "pysot") -> tuple[int, int]:
+    """The EAO interval of a VOT dataset in a convention: the official toolkit's stack interval for
+    ``'vot'`` when it has one, else PySOT's (:data:`.eao.EAO_INTERVALS`); unknown names raise."""
+    if convention == "vot":
+        from .vot_official import OFFICIAL_EAO_INTERVALS
+
+        if dataset_name in OFFICIAL_EAO_INTERVALS:
+            return OFFICIAL_EAO_INTERVALS[dataset_name]
+    return eao.eao_interval(dataset_name)
+
+
+def evaluate_tracker(
+    dataset: Dataset,
+    root: str | Path,
+    tracker: str,
+    convention: str = "pysot",
+    eao_interval: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """Metrics of one tracker on one dataset (see the module docstring for the kinds);
+    ``eao_interval`` overrides the dataset's (VOT only)."""
+    kind = dataset.protocol
+    if kind in ("ope", "got10k"):
+        return evaluate_ope_tracker(dataset, root, tracker)
+    if kind == "longterm":
+        return evaluate_longterm_tracker(dataset, root, tracker)
+    interval = tuple(eao_interval) if eao_interval is not None else vot_interval(dataset.name, convention)
+    if convention == "vot":
+        return evaluate_vot_official_tracker(dataset, root, tracker, interval)
+    return evaluate_vot_tracker(dataset, root, tracker, interval)
+
+
+def _evaluate_job(job: tuple[Any, str, str, str, Any]) -> tuple[str, dict[str, Any]]:
+    dataset, root, tracker, convention, interval = job
+    return tracker, evaluate_tracker(dataset, root, tracker, convention, interval)
+
+
+def evaluate(
+    dataset: Dataset,
+    root: str | Path,
+    trackers: Iterable[str],
+    convention: str = "pysot",
+    num: int = 1,
+    progress: bool = False,
+    eao_interval: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """Evaluate the trackers' result folders under ``root`` (``results/<DATASET>``) on ``dataset``.
+
+    Args:
+        dataset: a ``toolkit.datasets.Dataset``.
+        trackers: tracker folder names (evaluated and reported in sorted order).
+        convention: the scoring convention, ``'pysot'`` (PySOT's toolkit, default) or ``'vot'``
+            (the official VOT toolkit; VOT reset-based datasets only). Not to be confused with
+            ``dataset.protocol`` (``ope`` / ``vot`` / ``longterm`` / ``got10k``: how the results were run).
+        num: worker processes (trackers are evaluated in parallel).
+        progress: show a tqdm progress bar (on stderr).
+        eao_interval: ``(low, high)`` EAO interval for VOT datasets, overriding the known one (needed
+            for VOT-style datasets without one in :data:`.eao.EAO_INTERVALS`).
+
+    Returns:
+        The report dict (see the module docstring).
+    """
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown scoring convention {convention!r}; known: pysot, vot")
+    if convention == "vot" and dataset.protocol != "vot":
+        raise ValueError(
+            "the official VOT convention (--convention vot) applies to VOT reset-based datasets, "
+            f"not {dataset.name} ({dataset.protocol})"
+        )
+    if dataset.protocol == "vot" and eao_interval is None:
+        vot_interval(dataset.name, convention)  # fail before reading any result
+    trackers = sorted(set(trackers))
+    if not trackers:
+        raise ValueError(f"no trackers to evaluate in {root}")
+    root = Path(root)
+    check_complete(dataset, root, trackers)
+    if dataset.protocol in ("vot", "longterm"):
+        _ = [(v.width, v.height) for v in dataset]  # read image sizes once, before forking workers
+    jobs = [(dataset, str(root), t, convention, eao_interval) for t in trackers]
+    num = max(1, min(num, len(trackers)))
+    results: dict[str, dict[str, Any]] = {}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc=f"eval {dataset.name}", ncols=100)
+    if num == 1:
+        it: Iterable[tuple[str, dict[str, Any]]] = map(_evaluate_job, jobs)
+        pool = None
+    else:
+        pool = multiprocessing.Pool(processes=num)
+        it = pool.imap(_evaluate_job, jobs)
+    try:
+        for name, res in it:
+            results[name] = res
+            if bar is not None:
+                bar.update()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        if bar is not None:
+            bar.close()
+    report: dict[str, Any] = {
+        "version": REPORT_VERSION,
+        "dataset": dataset.name,
+        "kind": dataset.protocol,
+        "protocol": convention,  # the JSON layout keeps PySOT-era key "protocol"
+        "videos": list(dataset.names),
+        "trackers": results,
+    }
+    if dataset.protocol in ("ope", "got10k"):
+        report["attributes"] = {a: list(v) for a, v in sorted(dataset.attr.items()) if a != "ALL"}
+        report["success_thresholds"] = ope.SUCCESS_THRESHOLDS.tolist()
+        report["precision_thresholds"] = ope.PRECISION_THRESHOLDS.tolist()
+        report["norm_precision_thresholds"] = ope.NORM_PRECISION_THRESHOLDS.tolist()
+    if dataset.protocol == "vot":
+        report["tags"] = list(dataset.tags)
+    return report
