@@ -1,5 +1,5 @@
-"""tools/train.py: a short CPU run, checkpoints with the config inside, --resume, and data-parallel
-gradients over two gloo processes.
+"""pysot.train and tools/train.py: a short CPU run, checkpoints with the config inside, --resume,
+and data-parallel gradients over two gloo processes.
 
 The tiny model is an atrous ResNet-18 at 1/16 width (4-32 channels) trained on SYNTH_PATCHES pairs
 (the cheapest synthetic source), batch 2, two iterations per epoch.
@@ -7,7 +7,6 @@ The tiny model is an atrous ResNet-18 at 1/16 width (4-32 channels) trained on S
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
@@ -23,20 +22,10 @@ from yacs.config import CfgNode as CN
 from pysot.config import finalize_cfg, get_cfg
 from pysot.data.dataset import TrkDataset
 from pysot.models.model_builder import ModelBuilder
+from pysot.train import ChannelDrop, export_weights, train
 from pysot.utils import distributed as du
 from pysot.utils.checkpoint import config_from_checkpoint
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_train_tool():
-    spec = importlib.util.spec_from_file_location("train_tool", ROOT / "tools" / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_tool = _load_train_tool()
+from tools import train as train_tool
 
 
 def tiny_cfg(snapshot_dir: Path, epochs: int = 1, **train) -> CN:
@@ -76,7 +65,7 @@ def _state(path: Path) -> dict:
 
 def test_two_iterations_checkpoint_and_resume(tmp_path):
     torch.set_num_threads(1)
-    losses = train_tool.train(tiny_cfg(tmp_path / "a", epochs=1), device="cpu")
+    losses = train(tiny_cfg(tmp_path / "a", epochs=1), device="cpu")
     assert set(losses) == {"total_loss", "cls_loss", "loc_loss"}
     assert all(np.isfinite(v) for v in losses.values())
     first = tmp_path / "a" / "checkpoint_e1.pth"
@@ -89,18 +78,18 @@ def test_two_iterations_checkpoint_and_resume(tmp_path):
 
     # resume with 2 epochs: only epoch 2 runs, and the result equals an uninterrupted 2-epoch run
     mtime = first.stat().st_mtime_ns
-    train_tool.train(tiny_cfg(tmp_path / "a", epochs=2), resume=first, device="cpu")
+    train(tiny_cfg(tmp_path / "a", epochs=2), resume=first, device="cpu")
     assert first.stat().st_mtime_ns == mtime
     resumed = _state(tmp_path / "a" / "checkpoint_e2.pth")
     assert resumed["epoch"] == 2
-    train_tool.train(tiny_cfg(tmp_path / "b", epochs=2), device="cpu")
+    train(tiny_cfg(tmp_path / "b", epochs=2), device="cpu")
     straight = _state(tmp_path / "b" / "checkpoint_e2.pth")
     assert sorted(straight["state_dict"]) == sorted(resumed["state_dict"])
     for key, value in straight["state_dict"].items():
         torch.testing.assert_close(resumed["state_dict"][key], value, rtol=1e-5, atol=1e-6, msg=key)
 
     # the exported weights drop the optimizer state and keep config and epoch
-    out = train_tool.export_weights(tmp_path / "a" / "checkpoint_e2.pth", tmp_path / "model.pth")
+    out = export_weights(tmp_path / "a" / "checkpoint_e2.pth", tmp_path / "model.pth")
     exported = _state(out)
     assert "optimizer" not in exported and exported["epoch"] == 2 and "config" in exported
 
@@ -184,7 +173,7 @@ def _worker(rank: int, world_size: int, ports: tuple[int, int], out_dir: str) ->
     # A fresh rendezvous port: re-using the first one races with its teardown (a rank could reach
     # the old store while it closes, "Connection was likely closed").
     os.environ["MASTER_PORT"] = str(ports[1])
-    train_tool.train(cfg, device="cpu")
+    train(cfg, device="cpu")
 
 
 def _free_ports(count: int) -> tuple[int, ...]:
@@ -283,7 +272,7 @@ def test_channel_drop_masks_template_and_search_alike():
 
     net = TwoMaps()
     # keep 1 of 4 and all 4 channels; every pair masked (prob 1)
-    drop = train_tool.ChannelDrop(net, [4, 4], [1, 4], prob=1.0, seed=3)
+    drop = ChannelDrop(net, [4, 4], [1, 4], prob=1.0, seed=3)
     drop.draw(batch_size=3, epoch=0, iteration=0)
     z, x = net(torch.ones(3, 8, 2, 2)), net(torch.ones(3, 8, 5, 5))
     kept_z = z[0][:, :, 0, 0] != 0
@@ -292,14 +281,14 @@ def test_channel_drop_masks_template_and_search_alike():
     assert torch.equal(kept_z, kept_x)  # the same channels for the template and the search image
     assert torch.count_nonzero(z[1]) == z[1].numel()  # the second map keeps all channels
     # the same (seed, epoch, iteration) draws the same masks; prob 0 masks nothing
-    again = train_tool.ChannelDrop(net, [4, 4], [1, 4], prob=1.0, seed=3)
+    again = ChannelDrop(net, [4, 4], [1, 4], prob=1.0, seed=3)
     again.draw(3, 0, 0)
     assert torch.equal(again.masks[0], drop.masks[0])
     drop.remove()
     again.remove()
-    never = train_tool.ChannelDrop(net, [4, 4], [1, 4], prob=0.0, seed=3)
+    never = ChannelDrop(net, [4, 4], [1, 4], prob=0.0, seed=3)
     never.draw(3, 0, 0)
     assert torch.count_nonzero(net(torch.ones(3, 8, 2, 2))[0]) == 3 * 4 * 4
     never.remove()
     with pytest.raises(ValueError, match="ta-channel-drop"):
-        train_tool.ChannelDrop(net, [4], [1], prob=1.5, seed=0)
+        ChannelDrop(net, [4], [1], prob=1.5, seed=0)
