@@ -13,7 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from toolkit.evaluation.region import pack_regions, vot_float2str, vot_overlap, vot_overlap_traj
+from toolkit.boxes import vot_float2str
+from toolkit.evaluation.region import pack_regions, vot_overlap, vot_overlap_traj
 
 
 def f32(x: float) -> float:

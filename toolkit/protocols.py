@@ -10,7 +10,8 @@ Protocols (PySOT's ``tools/test.py``):
 
 * ``ope`` / ``got10k``: initialise on frame 0 with the ground truth, track every later frame. The
   recorded box of frame 0 is PySOT's init box ``[cx - (w-1)/2, cy - (h-1)/2, w, h]`` with
-  ``(cx, cy, w, h) = get_axis_aligned_bbox(gt[0])`` (``[x + 0.5, y + 0.5, w, h]`` for a rectangle).
+  ``(cx, cy, w, h) = get_axis_aligned_bbox(gt[0])`` (``[x + 0.5, y + 0.5, w, h]`` for a rectangle;
+  :func:`toolkit.boxes.init_box`, like every box convention used here).
 * ``longterm`` (VOT-LT): as OPE, but frame 0 is recorded as ``[1]`` and every later frame's
   ``best_score`` is kept as its confidence (none for frame 0).
 * ``vot`` (reset-based, Kristan et al., VOT challenges): on a failure (region overlap with the
@@ -31,8 +32,8 @@ from typing import Any, Protocol, Union
 
 import numpy as np
 
-from pysot.utils.bbox import get_axis_aligned_bbox
 from toolkit import results
+from toolkit.boxes import inclusive_polygon, init_box, vot_init_box
 from toolkit.datasets.base import Sequence
 from toolkit.evaluation.region import vot_overlap
 
@@ -105,18 +106,6 @@ class RunResult:
         return ran / self.total_time if self.total_time > 0 else float("inf")
 
 
-def init_box(region: np.ndarray, integer: bool = False) -> list[float]:
-    """PySOT's init box ``[cx - (w-1)/2, cy - (h-1)/2, w, h]`` of a ground-truth row.
-
-    ``(cx, cy, w, h)`` is ``get_axis_aligned_bbox(region)``; with ``integer`` (integer annotations)
-    ``w`` and ``h`` are Python ints, so the written line matches PySOT's byte for byte.
-    """
-    cx, cy, w, h = get_axis_aligned_bbox(region)
-    if integer and np.asarray(region).size == 4:
-        w, h = int(w), int(h)
-    return [cx - (w - 1) / 2, cy - (h - 1) / 2, w, h]
-
-
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     tic = time.perf_counter()
     out = fn()
@@ -162,14 +151,6 @@ def run_ope(
     return result
 
 
-def _vot_polygon(gt: np.ndarray) -> np.ndarray:
-    """A 4-value ground truth as PySOT's VOT loop turns it into a polygon (inclusive corners)."""
-    if gt.size != 4:
-        return gt
-    x, y, w, h = gt
-    return np.array([x, y, x, y + h - 1, x + w - 1, y + h - 1, x + w - 1, y])
-
-
 def run_vot(
     tracker: Tracker, seq: Sequence, rules: VOTRules = VOT_RULES, on_frame: FrameHook | None = None
 ) -> RunResult:
@@ -184,7 +165,7 @@ def run_vot(
     bounds = None
     next_init = 0  # frame of the next (re-)initialisation
     for idx in range(len(seq)):
-        gt = _vot_polygon(seq.gt_traj[idx])
+        gt = inclusive_polygon(seq.gt_traj[idx])
         annotated = not np.isnan(gt).any()
         if idx < next_init or (idx == next_init and not annotated):
             if idx == next_init:
@@ -197,8 +178,7 @@ def run_vot(
         if bounds is None:
             bounds = (img.shape[1], img.shape[0])
         if idx == next_init:
-            cx, cy, w, h = get_axis_aligned_bbox(gt)
-            box = [cx - (w - 1) / 2, cy - (h - 1) / 2, w, h]
+            box = vot_init_box(gt)
             _, dt = _timed(lambda box=box, img=img: tracker.init(img, box))
             row: Row = rules.code_init
             score = None

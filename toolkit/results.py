@@ -32,7 +32,7 @@ from typing import Union
 
 import numpy as np
 
-from toolkit.evaluation.region import vot_float2str
+from toolkit.boxes import vot_float2str
 from toolkit.fileio import atomic_write_text
 
 PathLike = Union[str, "os.PathLike[str]"]

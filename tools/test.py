@@ -41,8 +41,9 @@ from pysot.models.model_builder import ModelBuilder
 from pysot.tracker.tracker_builder import build_tracker
 from pysot.utils.checkpoint import CheckpointError, load_checkpoint
 from pysot.utils.distributed import process_device
+from toolkit.boxes import rect_to_polygon
 from toolkit.datasets import DATASETS, build_dataset, default_dataset_root
-from toolkit.datasets.pysot_json import find_json, polygon_of_rect
+from toolkit.datasets.pysot_json import find_json
 from toolkit.results import atomic_write_text
 from toolkit.runner import RunSummary, run_dataset
 
@@ -115,11 +116,11 @@ def _show_frame(idx: int, img: np.ndarray, row, gt: np.ndarray) -> None:
     """--vis: ground truth in green, the recorded box or polygon in yellow (else its VOT code)."""
     img = img.copy()
     if not np.isnan(gt).any():
-        gt_poly = gt if gt.size == 8 else polygon_of_rect(gt)
+        gt_poly = gt if gt.size == 8 else rect_to_polygon(gt)
         cv2.polylines(img, [np.round(gt_poly).astype(np.int32).reshape(-1, 1, 2)], True, (0, 255, 0), 2)
     box = np.asarray(row, np.float64) if isinstance(row, list) and len(row) in (4, 8) else None
     if box is not None:
-        poly = box if box.size == 8 else polygon_of_rect(box)
+        poly = box if box.size == 8 else rect_to_polygon(box)
         cv2.polylines(img, [np.round(poly).astype(np.int32).reshape(-1, 1, 2)], True, (0, 255, 255), 2)
     label = f"#{idx}" if box is not None else f"#{idx} code {row}"
     cv2.putText(img, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 255, 255), 2)

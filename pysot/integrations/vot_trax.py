@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from pysot.integrations.loading import load_tracker
-from pysot.utils.bbox import get_axis_aligned_bbox
+from toolkit.boxes import vot_init_box
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +76,10 @@ def vot_init_rect(region: np.ndarray) -> list[float]:
     As PySOT's ``tools/test.py`` (VOT branch): a rect ``(x, y, w, h)`` first becomes the polygon of
     its inclusive corners ``(x, y), (x, y+h-1), (x+w-1, y+h-1), (x+w-1, y)``; then ``(cx, cy, w, h) =
     get_axis_aligned_bbox(polygon)`` and the box is ``[cx - (w-1)/2, cy - (h-1)/2, w, h]`` (for a
-    rect that is the rect itself, up to rounding).
+    rect that is the rect itself, up to rounding). This is :func:`toolkit.boxes.vot_init_box`, which
+    ``toolkit.protocols.run_vot`` uses too.
     """
-    region = np.asarray(region, dtype=np.float64).reshape(-1)
-    if region.size == 4:
-        x, y, w, h = region
-        region = np.array([x, y, x, y + h - 1, x + w - 1, y + h - 1, x + w - 1, y])
-    cx, cy, w, h = get_axis_aligned_bbox(region)
-    return [cx - (w - 1) / 2, cy - (h - 1) / 2, w, h]
+    return vot_init_box(region)
 
 
 def _read_image(request) -> np.ndarray:

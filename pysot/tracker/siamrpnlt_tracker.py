@@ -15,6 +15,7 @@ import numpy as np
 from yacs.config import CfgNode
 
 from pysot.tracker.siamrpn_tracker import SiamRPNTracker
+from toolkit.boxes import cxy_wh_2_rect
 
 # PySOT's window influence while searching the enlarged region.
 LOST_WINDOW_INFLUENCE = 0.001
@@ -93,6 +94,6 @@ class SiamRPNLTTracker(SiamRPNTracker):
         elif best_score > self.confidence_high:
             self.longterm_state = False
         return {
-            "bbox": [float(cx - width / 2), float(cy - height / 2), float(width), float(height)],
+            "bbox": [float(v) for v in cxy_wh_2_rect((cx, cy), (width, height))],
             "best_score": float(best_score),
         }

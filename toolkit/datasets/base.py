@@ -19,6 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from toolkit.boxes import bounding_rect
+
 logger = logging.getLogger(__name__)
 
 #: Per-frame VOT tags in PySOT's annotation files, in PySOT's order.
@@ -27,15 +29,6 @@ VOT_TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "oc
 
 class DatasetFormatError(ValueError):
     """An annotation file or folder does not have the expected content (names file/line/video)."""
-
-
-def rect_of_region(region: np.ndarray) -> np.ndarray:
-    """Axis-aligned bounding ``[x, y, w, h]`` of a 4-value box or an 8-value polygon (min/max corners)."""
-    region = np.asarray(region, dtype=np.float64)
-    if region.size == 4:
-        return region.copy()
-    xs, ys = region[0::2], region[1::2]
-    return np.array([xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()])
 
 
 class Sequence:
@@ -79,7 +72,7 @@ class Sequence:
         self.name = name
         self.img_names = [str(p) for p in img_names]
         self.gt_traj = gt
-        self.init_rect = rect_of_region(gt[0]) if init_rect is None else np.asarray(init_rect, np.float64)
+        self.init_rect = bounding_rect(gt[0]) if init_rect is None else np.asarray(init_rect, np.float64)
         self.attr = list(attr)
         self.tags = _full_tags(name, len(gt), tags) if tags is not None else {}
         self.absent = None if absent is None else np.asarray(absent, dtype=np.int8)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.boxes import rect_to_polygon
+
 from .base import VOT_TAGS, Dataset, DatasetFormatError, Sequence
 
 logger = logging.getLogger(__name__)
@@ -27,12 +29,6 @@ def find_json(root: Path, name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def polygon_of_rect(rect: np.ndarray) -> np.ndarray:
-    """xywh -> 8-value polygon with the corners (x, y), (x+w, y), (x+w, y+h), (x, y+h) (VOT toolkit)."""
-    x, y, w, h = rect
-    return np.array([x, y, x + w, y, x + w, y + h, x, y + h], dtype=np.float64)
 
 
 def gt_array(rows: list, where: str, num_frames: int | None = None) -> np.ndarray:
@@ -57,7 +53,7 @@ def gt_array(rows: list, where: str, num_frames: int | None = None) -> np.ndarra
         raise DatasetFormatError(f"{where}: empty gt_rect")
     width = max(v.size for v in parsed)
     if width == 8:
-        parsed = [v if v.size == 8 else polygon_of_rect(v) for v in parsed]
+        parsed = [v if v.size == 8 else rect_to_polygon(v) for v in parsed]
     gt = np.stack(parsed)
     if num_frames is not None and len(gt) < num_frames:
         gt = np.concatenate([gt, np.full((num_frames - len(gt), width), np.nan)])
