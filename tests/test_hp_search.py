@@ -1,4 +1,5 @@
-"""tools/hp_search.py: a tiny resumable study; the written config reproduces the best trial's score."""
+"""pysot.hp_search and tools/hp_search.py: a tiny resumable study; the written config reproduces
+the best trial's score."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from _ecosystem import load_tool, make_tiny_experiment
 
+from pysot import hp_search
 from pysot.config import load_cfg
 from toolkit.datasets import build_dataset
 from toolkit.datasets.synthetic import generate
+from tools import hp_search as hp_search_tool
 
-hp_search = load_tool("hp_search")
 optuna = pytest.importorskip("optuna")
 
 
@@ -56,19 +57,19 @@ def test_search_space_with_ta():
     }
 
 
-def test_ope_study_resumes_and_best_config_reproduces(tmp_path, capsys):
+def test_ope_study_resumes_and_best_config_reproduces(tmp_path, capsys, tiny_experiment):
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     generate("SYNTH", tmp_path / "data", num_videos=2, max_frames=10)
     out = tmp_path / "search"
     argv = ["--config", str(config), "--snapshot", str(snapshot), "--dataset", "SYNTH"]
     argv += ["--dataset-root", str(tmp_path / "data" / "SYNTH"), "--output-dir", str(out), "--seed", "1"]
     # Two trials in parallel threads (each with its own model copy) ...
-    assert hp_search.main(argv + ["--n-trials", "2", "--n-jobs", "2"]) == 0
+    assert hp_search_tool.main(argv + ["--n-trials", "2", "--n-jobs", "2"]) == 0
     assert "best success_auc" in capsys.readouterr().out
 
     # Resume the same study (same default sqlite storage) with one more trial.
-    assert hp_search.main(argv + ["--n-trials", "1"]) == 0
+    assert hp_search_tool.main(argv + ["--n-trials", "1"]) == 0
     best = json.loads((out / "best.json").read_text())
     assert best["completed_trials"] == 3
     assert best["metric"] == "success_auc"
@@ -88,9 +89,9 @@ def test_ope_study_resumes_and_best_config_reproduces(tmp_path, capsys):
     assert _score(out / "config.yaml", snapshot, dataset) == best["best_value"]
 
 
-def test_vot_objective_with_ta_is_the_eao_of_its_config(tmp_path):
+def test_vot_objective_with_ta_is_the_eao_of_its_config(tmp_path, tiny_experiment):
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     generate("SYNTH-VOT", tmp_path / "data", num_videos=1, max_frames=16)
     dataset = build_dataset("SYNTH-VOT", tmp_path / "data" / "SYNTH-VOT")
     from pysot.integrations.loading import load_model
