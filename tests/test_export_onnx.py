@@ -1,4 +1,5 @@
-"""tools/export_onnx.py: the two graphs reproduce ModelBuilder.template/track, TA masks included."""
+"""pysot.onnx_export and tools/export_onnx.py: the two graphs reproduce ModelBuilder.template/track,
+TA masks included."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import json
 import numpy as np
 import pytest
 import torch
-from _ecosystem import load_tool, make_tiny_experiment
 
-export_onnx = load_tool("export_onnx")
+from pysot import onnx_export as export_onnx
+from tools import export_onnx as export_onnx_tool
 
 
 def test_flatten_roundtrip():
@@ -27,16 +28,14 @@ def test_opset_below_17_is_rejected(tmp_path):
         export_onnx.export_onnx(torch.nn.Identity(), None, tmp_path, opset=16)
 
 
-def test_export_matches_pytorch_with_masks(tmp_path, capsys):
+def test_export_matches_pytorch_with_masks(tmp_path, capsys, tiny_experiment):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     out = tmp_path / "onnx"
-    assert (
-        export_onnx.main(["--config", str(config), "--snapshot", str(snapshot), "--output-dir", str(out)])
-        == 0
-    )
+    argv = ["--config", str(config), "--snapshot", str(snapshot), "--output-dir", str(out)]
+    assert export_onnx_tool.main(argv) == 0
     report = json.loads((out / "export.json").read_text())
     assert report["opset"] == 17
     # Tiny model: backbone outputs of 32/64/128 channels; MultiRPN with 3 layers x (cls, loc) kernels,
