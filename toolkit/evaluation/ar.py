@@ -41,7 +41,9 @@ def calculate_accuracy(
     bound: Sequence[float] | None = None,
 ) -> tuple[float, np.ndarray]:
     """Mean overlap (NaN-mean, 0 for an empty trajectory) and ``(N,)`` per-frame overlaps (NaN for
-    codes and burn-in frames) over the first ``min(len(pred), len(gt))`` frames.
+    codes and burn-in frames, and, as the VOT C library and PySOT, where both regions cover no
+    pixel: :func:`.region.empty_overlap_mask` finds those) over the first ``min(len(pred), len(gt))``
+    frames.
 
     Args:
         pred_trajectory, gt_trajectory: region lists, or packed (:func:`.region.pack_regions`).
@@ -59,7 +61,10 @@ def calculate_accuracy(
         for i in np.flatnonzero(init):
             counts[i : i + burnin] = 1  # PySOT replaces these frames by [0]: overlap NaN
     overlaps = vot_overlap_traj(
-        PackedRegions(pred.values[:n], counts), PackedRegions(gt.values[:n], gt.counts[:n]), bound
+        PackedRegions(pred.values[:n], counts),
+        PackedRegions(gt.values[:n], gt.counts[:n]),
+        bound,
+        empty=np.nan,  # PySOT convention: a frame where both regions are empty is NaN (dropped)
     )
     acc = 0.0
     if len(overlaps) > 0:

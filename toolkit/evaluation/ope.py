@@ -33,16 +33,22 @@ PRECISION_INDEX = 20
 
 
 def overlap_ratio(rect1: np.ndarray, rect2: np.ndarray) -> np.ndarray:
-    """Continuous IoU of two ``(N, 4)`` xywh arrays, clipped to [0, 1] (NaN stays NaN)."""
-    left = np.maximum(rect1[:, 0], rect2[:, 0])
-    right = np.minimum(rect1[:, 0] + rect1[:, 2], rect2[:, 0] + rect2[:, 2])
-    top = np.maximum(rect1[:, 1], rect2[:, 1])
-    bottom = np.minimum(rect1[:, 1] + rect1[:, 3], rect2[:, 1] + rect2[:, 3])
-    intersect = np.maximum(0, right - left) * np.maximum(0, bottom - top)
-    union = rect1[:, 2] * rect1[:, 3] + rect2[:, 2] * rect2[:, 3] - intersect
-    with np.errstate(divide="ignore", invalid="ignore"):
+    """Continuous IoU of two ``(N, 4)`` xywh arrays, clipped to [0, 1]; never NaN.
+
+    Where PySOT's formula gives NaN (a non-finite value, or a zero union, e.g. a negative width
+    equal to the other box's area) the IoU is 0: an empty or undefined box overlaps nothing. PySOT's
+    success counts ``iou > threshold`` and NaN is never above a threshold, so its numbers are the
+    same."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        left = np.maximum(rect1[:, 0], rect2[:, 0])
+        right = np.minimum(rect1[:, 0] + rect1[:, 2], rect2[:, 0] + rect2[:, 2])
+        top = np.maximum(rect1[:, 1], rect2[:, 1])
+        bottom = np.minimum(rect1[:, 1] + rect1[:, 3], rect2[:, 1] + rect2[:, 3])
+        intersect = np.maximum(0, right - left) * np.maximum(0, bottom - top)
+        union = rect1[:, 2] * rect1[:, 3] + rect2[:, 2] * rect2[:, 3] - intersect
         iou = intersect / union
-    return np.maximum(np.minimum(1, iou), 0)
+    iou = np.maximum(np.minimum(1, iou), 0)
+    return np.where(np.isfinite(iou), iou, 0.0)
 
 
 def success_overlap(gt_bb: np.ndarray, result_bb: np.ndarray, n_frame: int) -> np.ndarray:

@@ -18,9 +18,25 @@ All coordinate arithmetic follows the C types (``float`` vertices and bounds, ``
 interpolation, truncating ``int`` casts), e.g. ``[0, 0, 10, 10]`` vs ``[5, 5, 10, 10]`` gives
 36 / (121 + 121 - 36) = 0.174757 (the continuous IoU would be 25 / 175 = 0.142857).
 
-Deviation: a region containing NaN is treated like a 1-value code (overlap NaN); the C code would
-rasterise undefined coordinates. PySOT's long-term loader turns NaN ground truth into ``[0]``, so
-the results match.
+When the result is NaN (and when it is not):
+
+* A 1-value region (a code) has no overlap: NaN. A region with a NaN value is treated the same
+  way (a deviation: the C code would rasterise undefined coordinates; PySOT's long-term loader
+  turns NaN ground truth into ``[0]``, so the results match). A region with an infinite value
+  has overlap 0 with anything (the C code's result is undefined).
+* Two regions that both cover no pixel (zero width or height, or entirely outside the bounds):
+  the C library divides 0 by 0 and returns NaN, and PySOT's accuracy (a NaN-mean) then drops the
+  frame. Here the value is the ``empty`` argument: 0 by default (an empty region overlaps nothing),
+  ``NaN`` in the PySOT convention (:mod:`.ar`, :mod:`.eao` pass it so that PySOT's numbers are
+  kept; :func:`empty_overlap_mask` finds those frames so that reports can count them).
+* Every other overlap lies in [0, 1].
+
+Bounded work: the C library allocates and scans one row per pixel row of the two regions' union
+box, so without image bounds a coordinate near 1e9 exhausts memory. A union box taller than
+:data:`MAX_RASTER_ROWS` rows is rasterised after scaling both regions (and the bounds) about its
+top-left corner by ``MAX_RASTER_ROWS / height``: the overlap of the scaled regions (exact below
+that height, a close approximation above it, where the C code would need gigabytes). Coordinates
+beyond the C ``int`` range give 0 as on x86.
 """
 
 from __future__ import annotations
@@ -33,6 +49,9 @@ import numpy as np
 
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
 _INT_MIN = -2147483648
+#: Union boxes taller than this many pixel rows are rasterised at a reduced scale (bounded memory
+#: and time; 16384 rows is far beyond any image of a tracking benchmark).
+MAX_RASTER_ROWS = 16384
 
 
 @numba.njit(cache=True)
@@ -187,16 +206,44 @@ def _span_stats(s1, e1, n1, s2, e2, n2):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _polygon_overlap(px1, py1, px2, py2, bounds) -> np.float32:
-    """``compute_polygon_overlap`` of region.c (non-legacy rasterisation)."""
+def _union_box(px1, py1, px2, py2, bounds):
+    """(x, y, width, height) of the union of both regions' rounded, bounded boxes (region.c)."""
     b1 = _rounded_bounds(px1, py1, bounds)
     b2 = _rounded_bounds(px2, py2, bounds)
     x = b1[2] if b1[2] < b2[2] else b2[2]
     y = b1[0] if b1[0] < b2[0] else b2[0]
     right = b1[3] if b1[3] > b2[3] else b2[3]
     bottom = b1[1] if b1[1] > b2[1] else b2[1]
-    width = _c_int(np.float64(right - x)) + 1
-    height = _c_int(np.float64(bottom - y)) + 1
+    return x, y, _c_int(np.float64(right - x)) + 1, _c_int(np.float64(bottom - y)) + 1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _polygon_overlap(px1, py1, px2, py2, bounds, empty) -> np.float32:
+    """``compute_polygon_overlap`` of region.c (non-legacy rasterisation); ``empty`` when neither
+    region covers a pixel (C: 0 / 0). A union box of more than ``MAX_RASTER_ROWS`` rows is scaled
+    down about its top-left corner first (bounded work)."""
+    x, y, width, height = _union_box(px1, py1, px2, py2, bounds)
+    if height > MAX_RASTER_ROWS:
+        scale = np.float64(MAX_RASTER_ROWS) / np.float64(height)
+        px1 = ((px1.astype(np.float64) - x) * scale).astype(np.float32)
+        py1 = ((py1.astype(np.float64) - y) * scale).astype(np.float32)
+        px2 = ((px2.astype(np.float64) - x) * scale).astype(np.float32)
+        py2 = ((py2.astype(np.float64) - y) * scale).astype(np.float32)
+        scaled = np.empty(4, np.float32)
+        scaled[0] = np.float32((np.float64(bounds[0]) - y) * scale)
+        scaled[1] = np.float32((np.float64(bounds[1]) - y) * scale)
+        scaled[2] = np.float32((np.float64(bounds[2]) - x) * scale)
+        scaled[3] = np.float32((np.float64(bounds[3]) - x) * scale)
+        return _raster_overlap(px1, py1, px2, py2, scaled, empty)
+    return _raster_overlap(px1, py1, px2, py2, bounds, empty)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _raster_overlap(px1, py1, px2, py2, bounds, empty) -> np.float32:
+    """The body of ``compute_polygon_overlap`` (see :func:`_polygon_overlap`)."""
+    b1 = _rounded_bounds(px1, py1, bounds)
+    b2 = _rounded_bounds(px2, py2, bounds)
+    x, y, width, height = _union_box(px1, py1, px2, py2, bounds)
     a1 = np.float64((b1[3] - b1[2]) * (b1[1] - b1[0]))
     a2 = np.float64((b2[3] - b2[2]) * (b2[1] - b2[0]))
     if a1 / a2 < 1e-10 or a2 / a1 < 1e-10 or width < 1 or height < 1:
@@ -245,21 +292,35 @@ def _polygon_overlap(px1, py1, px2, py2, bounds) -> np.float32:
         both += inter
         only1 += len1 - inter
         only2 += len2 - inter
+    if only1 + only2 + both == 0:
+        return np.float32(empty)
     return np.float32(both) / np.float32(only1 + only2 + both)
 
 
+@numba.njit(cache=True)
+def _finite(vals: np.ndarray, n: int) -> bool:
+    for k in range(n):
+        if not np.isfinite(vals[k]):
+            return False
+    return True
+
+
 @numba.njit(cache=True, error_model="numpy")
-def _overlap_rows(vals1, counts1, vals2, counts2, bounds) -> np.ndarray:
-    """Overlap of row i of ``vals1`` (``counts1[i]`` values) with row i of ``vals2``; NaN for codes."""
+def _overlap_rows(vals1, counts1, vals2, counts2, bounds, empty) -> np.ndarray:
+    """Overlap of row i of ``vals1`` (``counts1[i]`` values) with row i of ``vals2``; NaN for codes,
+    ``empty`` where neither region covers a pixel."""
     n = vals1.shape[0]
     out = np.empty(n, np.float64)
     for i in range(n):
         if counts1[i] == 1 or counts2[i] == 1:
             out[i] = np.nan
             continue
+        if not (_finite(vals1[i], counts1[i]) and _finite(vals2[i], counts2[i])):
+            out[i] = 0.0  # an infinite coordinate: no pixel can be rasterised
+            continue
         px1, py1 = _as_polygon(vals1[i], counts1[i])
         px2, py2 = _as_polygon(vals2[i], counts2[i])
-        out[i] = np.float64(_polygon_overlap(px1, py1, px2, py2, bounds))
+        out[i] = np.float64(_polygon_overlap(px1, py1, px2, py2, bounds, empty))
     return out
 
 
@@ -306,33 +367,55 @@ def pack_regions(regions: Sequence[Sequence[float]] | np.ndarray | PackedRegions
 
 
 def vot_overlap(
-    polygon1: Sequence[float], polygon2: Sequence[float], bounds: Sequence[float] | None = None
+    polygon1: Sequence[float],
+    polygon2: Sequence[float],
+    bounds: Sequence[float] | None = None,
+    empty: float = 0.0,
 ) -> float:
     """Rasterised overlap of two regions (see the module docstring), as PySOT's ``vot_overlap``.
 
     Args:
         polygon1, polygon2: ``[x, y, w, h]`` (0-based top-left), a polygon ``[x1, y1, ..., xk, yk]``,
-            or a 1-value code (-> NaN).
+            or a 1-value code (-> NaN; so is a region with a NaN value; an inf value gives 0).
         bounds: ``(width, height)`` of the image, ``(top, bottom, left, right)``, or ``None``.
+        empty: the value when neither region covers a pixel (0; the C library and PySOT: NaN).
+
+    Returns:
+        A value in [0, 1], or NaN for a code (or ``empty`` if that is NaN).
     """
     a = pack_regions([list(polygon1)])
     b = pack_regions([list(polygon2)])
-    return float(_overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds))[0])
+    return float(_overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds), empty)[0])
 
 
 def vot_overlap_traj(
     polygons1: Sequence[Sequence[float]] | np.ndarray | PackedRegions,
     polygons2: Sequence[Sequence[float]] | np.ndarray | PackedRegions,
     bounds: Sequence[float] | None = None,
+    empty: float = 0.0,
 ) -> np.ndarray:
     """Frame-wise ``vot_overlap`` of two trajectories of equal length, as ``(N,)`` float64
-    (values are C floats; NaN where either region is a 1-value code). Either trajectory may be
-    given packed (:func:`pack_regions`) to evaluate it several times."""
+    (values are C floats; NaN where either region is a 1-value code, ``empty`` where neither
+    region covers a pixel). Either trajectory may be given packed (:func:`pack_regions`) to
+    evaluate it several times."""
     a = pack_regions(polygons1)
     b = pack_regions(polygons2)
     if len(a.counts) != len(b.counts):
         raise ValueError(f"trajectories differ in length: {len(a.counts)} vs {len(b.counts)}")
-    return _overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds))
+    return _overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds), empty)
+
+
+def empty_overlap_mask(
+    polygons1: Sequence[Sequence[float]] | np.ndarray | PackedRegions,
+    polygons2: Sequence[Sequence[float]] | np.ndarray | PackedRegions,
+    bounds: Sequence[float] | None = None,
+) -> np.ndarray:
+    """``(N,)`` bool: frames where two regions (no code) both cover no pixel, the frames whose
+    overlap is NaN in the PySOT convention (``empty=nan``; PySOT's accuracy drops them)."""
+    a = pack_regions(polygons1)
+    b = pack_regions(polygons2)
+    probe = _overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds), -1.0)
+    return probe == -1.0
 
 
 def vot_float2str(template: str, value: float) -> str:

@@ -11,7 +11,8 @@ Inputs are what PySOT result files hold once parsed:
 - a *region* is a sequence of floats: one value (or a bare number) is a VOT code (1 =
   initialisation, 2 = failure, 0 = skipped frame); four values are an ``x, y, w, h`` rectangle
   (0-based top-left corner, size in pixels); six or more (an even number) are polygon corners
-  ``x1, y1, x2, y2, ...``. Any NaN makes the region empty, as the toolkit's parser does.
+  ``x1, y1, x2, y2, ...``. Any NaN makes the region empty, as the toolkit's parser does (and so,
+  here, does an inf).
 - a *trajectory* is one region per frame of a sequence; a sequence has one trajectory per
   repetition (PySOT's ``<video>_001.txt``, ``_002.txt``, ...).
 - ground truth is one region per frame (rectangles or polygons), image sizes are ``(width, height)``.
@@ -102,7 +103,9 @@ def _encode_regions(regions: Sequence[Region],
             codes[idx] = [int(r[0]) if hasattr(r, "__len__") else int(r) for r in (regions[i] for i in idx)]
             continue
         values = np.array([regions[i] for i in idx], dtype=np.float64).reshape(len(idx), size)
-        ok = ~np.isnan(values).any(axis=1)  # a region with a NaN is empty, as the toolkit parses it
+        # a region with a NaN is empty, as the toolkit parses it; so is one with an inf (the
+        # toolkit's raster of an infinite coordinate is undefined)
+        ok = np.isfinite(values).all(axis=1)
         idx, values = idx[ok], values[ok]
         coords[idx, :size] = np.round(values.astype(np.float32))
         kinds[idx] = _RECTANGLE if size == 4 else _POLYGON
@@ -251,10 +254,50 @@ def _box_counts(ka: int, ca: np.ndarray, kb: int, nb: int, cb: np.ndarray, x0: i
     return pa, 0, 0
 
 
+#: Without image bounds, a union window wider or taller than this many pixels is rasterised after
+#: scaling both regions about its top-left corner to fit (bounded memory and time; the toolkit
+#: itself would allocate the full window, e.g. 6.7 s and ~2 GB of masks for a 3e4-pixel square).
+MAX_UNBOUNDED_SIDE = 2048
+
+
+@numba.njit(cache=True)
+def _scaled(kind: int, count: int, c: np.ndarray, x0: float, y0: float, scale: float) -> np.ndarray:
+    """Encoded coordinates moved by ``(-x0, -y0)``, scaled, then rounded half-to-even again."""
+    out = c.copy()
+    if kind == _RECTANGLE:
+        out[0] = np.float32(np.round(np.float32((c[0] - x0) * scale)))
+        out[1] = np.float32(np.round(np.float32((c[1] - y0) * scale)))
+        out[2] = np.float32(np.round(np.float32(c[2] * scale)))
+        out[3] = np.float32(np.round(np.float32(c[3] * scale)))
+    elif kind == _POLYGON:
+        for p in range(count):
+            out[2 * p] = np.float32(np.round(np.float32((c[2 * p] - x0) * scale)))
+            out[2 * p + 1] = np.float32(np.round(np.float32((c[2 * p + 1] - y0) * scale)))
+    return out
+
+
 @numba.njit(cache=True)
 def _overlap(ka: int, na: int, ca: np.ndarray, kb: int, nb: int, cb: np.ndarray,
              image_w: int, image_h: int) -> float:
-    """Rasterised IoU of two encoded regions; ``image_w <= 0`` means unbounded."""
+    """Rasterised IoU of two encoded regions; ``image_w <= 0`` means unbounded (a window larger than
+    ``MAX_UNBOUNDED_SIDE`` is then scaled down to fit, see there)."""
+    if image_w <= 0:
+        a = _region_bounds(ka, na, ca)
+        b = _region_bounds(kb, nb, cb)
+        side = max(max(a[2], b[2]) - min(a[0], b[0]), max(a[3], b[3]) - min(a[1], b[1])) + 1
+        if side > MAX_UNBOUNDED_SIDE:
+            scale = MAX_UNBOUNDED_SIDE / side
+            x0 = float(min(a[0], b[0]))
+            y0 = float(min(a[1], b[1]))
+            return _window_overlap(ka, na, _scaled(ka, na, ca, x0, y0, scale),
+                                   kb, nb, _scaled(kb, nb, cb, x0, y0, scale), image_w, image_h)
+    return _window_overlap(ka, na, ca, kb, nb, cb, image_w, image_h)
+
+
+@numba.njit(cache=True)
+def _window_overlap(ka: int, na: int, ca: np.ndarray, kb: int, nb: int, cb: np.ndarray,
+                    image_w: int, image_h: int) -> float:
+    """The body of :func:`_overlap`."""
     a = _region_bounds(ka, na, ca)
     b = _region_bounds(kb, nb, cb)
     left = min(a[0], b[0])
