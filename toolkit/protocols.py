@@ -16,7 +16,8 @@ Protocols (PySOT's ``tools/test.py``):
   ``best_score`` is kept as its confidence (none for frame 0).
 * ``vot`` (reset-based, Kristan et al., VOT challenges): on a failure (region overlap with the
   image-bounded ground truth ``<= 0``) write ``2``, write ``0`` for the skipped frames and
-  re-initialise ``VOTRules.skip`` frames after the failure (writing ``1``).
+  re-initialise ``VOTRules.skip`` frames after the failure (writing ``1``). The rules of each VOT
+  edition (skip, failure overlap, codes) are the records of :mod:`toolkit.rules`.
 
 Per-frame times cover the ``init``/``track`` call (image loading excluded), as in PySOT.
 """
@@ -36,6 +37,7 @@ from toolkit import results
 from toolkit.boxes import inclusive_polygon, init_box, vot_init_box
 from toolkit.datasets.base import Sequence
 from toolkit.evaluation.region import vot_overlap
+from toolkit.rules import CODE_INIT, VOT_RULES, VOTRules
 
 logger = logging.getLogger(__name__)
 
@@ -51,27 +53,6 @@ class Tracker(Protocol):
     def init(self, img: np.ndarray, bbox: list[float]) -> Any: ...
 
     def track(self, img: np.ndarray) -> dict: ...
-
-
-@dataclass(frozen=True)
-class VOTRules:
-    """The reset-based protocol's rules (VOT challenges, as run by PySOT's ``tools/test.py``).
-
-    Attributes:
-        skip: re-initialise this many frames after a failure (the failure frame writes ``2``, the
-            ``skip - 1`` frames in between write ``0``).
-        failure_overlap: a frame fails when its overlap is ``<=`` this value.
-        code_init, code_failure, code_skip: the codes written to the trajectory.
-    """
-
-    skip: int = 5
-    failure_overlap: float = 0.0
-    code_init: int = results.CODE_INIT
-    code_failure: int = results.CODE_FAILURE
-    code_skip: int = results.CODE_SKIP
-
-
-VOT_RULES = VOTRules()
 
 
 @dataclass
@@ -137,7 +118,7 @@ def run_ope(
                 raise ValueError(f"video {seq.name}: frame 0 has no ground truth to initialise from")
             box = init_box(gt, seq.gt_int)
             _, dt = _timed(lambda box=box, img=img: tracker.init(img, box))
-            row: Row = [1] if protocol == "longterm" else box
+            row: Row = [CODE_INIT] if protocol == "longterm" else box
             score = None
         else:
             outputs, dt = _timed(lambda img=img: tracker.track(img))
@@ -159,8 +140,15 @@ def run_vot(
     Rows: ``1`` on (re-)initialisation, the tracker's region while tracking, ``2`` on failure,
     ``0`` on skipped frames. A frame without ground truth (NaN) cannot fail, and a
     re-initialisation due on such a frame waits for the next annotated one (``0`` meanwhile).
-    Images are skipped, not loaded, on ``0`` frames.
+    Images are skipped, not loaded, on ``0`` frames. ``rules`` (:class:`toolkit.rules.VOTRules`)
+    gives the skip, the failure overlap and the codes; its ``convention`` must be ``'pysot'``
+    (PySOT's failure rule, the only one run here).
     """
+    if rules.convention != "pysot":
+        raise ValueError(
+            f"run_vot: the run-time failure rule of convention {rules.convention!r} is not available; "
+            "known: pysot"
+        )
     result = RunResult(seq.name, "vot")
     bounds = None
     next_init = 0  # frame of the next (re-)initialisation
@@ -201,11 +189,16 @@ def run_vot(
 
 
 def run_sequence(
-    tracker: Tracker, seq: Sequence, protocol: str, on_frame: FrameHook | None = None
+    tracker: Tracker,
+    seq: Sequence,
+    protocol: str,
+    on_frame: FrameHook | None = None,
+    rules: VOTRules = VOT_RULES,
 ) -> RunResult:
-    """Run ``protocol`` (a ``Dataset.protocol``) on ``seq``."""
+    """Run ``protocol`` (a ``Dataset.protocol``) on ``seq``; ``rules`` are the VOT edition's
+    (:func:`toolkit.rules.rules_for`; only the ``vot`` protocol has any)."""
     if protocol == "vot":
-        return run_vot(tracker, seq, on_frame=on_frame)
+        return run_vot(tracker, seq, rules, on_frame=on_frame)
     return run_ope(tracker, seq, protocol, on_frame=on_frame)
 
 

@@ -32,6 +32,7 @@ from typing import Union
 
 import numpy as np
 
+from toolkit import rules
 from toolkit.boxes import vot_float2str
 from toolkit.fileio import atomic_write_text
 
@@ -41,8 +42,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 PROTOCOLS = ("ope", "vot", "longterm", "got10k")
 #: File kinds: the boxes/regions, the long-term confidences, the per-frame times.
 KINDS = ("boxes", "confidence", "time")
-#: VOT trajectory codes.
-CODE_INIT, CODE_FAILURE, CODE_SKIP = 1, 2, 0
+#: VOT trajectory codes (:mod:`toolkit.rules`): 1 = initialisation, 2 = failure, 0 = skipped.
+CODE_INIT, CODE_FAILURE, CODE_SKIP = rules.CODE_INIT, rules.CODE_FAILURE, rules.CODE_SKIP
 
 _SEPARATORS = re.compile(r"[,\t ]+")
 

@@ -4,7 +4,7 @@
 returning a fresh tracker, see :mod:`toolkit.protocols`). ``tools/test.py`` passes one that builds
 a pysot model and tracker from a config and checkpoint.
 
-Rules (STYLE.md 12): a video whose result files are complete is skipped (resume); each result
+Behaviour: a video whose result files are complete is skipped (resume); each result
 file is written atomically; a video that raises is logged by name with its traceback, the other
 videos still run, and the summary lists it (the tool then exits non-zero).
 """
@@ -24,6 +24,7 @@ from tqdm import tqdm
 from toolkit import results
 from toolkit.datasets.base import Dataset
 from toolkit.protocols import FrameHook, RunResult, Tracker, run_sequence, write_result
+from toolkit.rules import rules_for
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def run_video(
 ) -> VideoReport:
     """Run one video and write its result files; an exception becomes the report's ``error``."""
     try:
-        result = run_sequence(tracker, dataset[video], dataset.protocol, on_frame=on_frame)
+        rules = rules_for(dataset.name)  # the VOT edition's skip, failure overlap and codes
+        result = run_sequence(tracker, dataset[video], dataset.protocol, on_frame=on_frame, rules=rules)
         write_result(result, results_root, tracker_name)
     except Exception as err:  # reported by name; the run goes on and fails at the end
         logger.error("video %s failed:\n%s", video, traceback.format_exc())

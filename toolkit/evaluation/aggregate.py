@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from toolkit import results as rio
+from toolkit import rules
 
 from . import ar, eao, f1, ope
 from .region import pack_regions
@@ -36,10 +37,11 @@ if TYPE_CHECKING:
 
 #: Version of the JSON report layout.
 REPORT_VERSION = 1
-#: VOT baseline: PySOT uses all repetitions only when there are exactly this many, else the first.
-VOT_REPETITIONS = 15
+#: VOT baseline: PySOT uses all repetitions only when there are exactly this many, else the first
+#: (:attr:`toolkit.rules.VOTRules.repetitions` of each edition).
+VOT_REPETITIONS = rules.VOT_RULES.repetitions
 #: The scoring conventions: PySOT's toolkit and the official VOT toolkit (0.7.4).
-CONVENTIONS = ("pysot", "vot")
+CONVENTIONS = rules.CONVENTIONS
 
 
 class MissingResultsError(FileNotFoundError):
@@ -49,7 +51,7 @@ class MissingResultsError(FileNotFoundError):
 # ------------------------------------------------------------------------------------- reading
 def _has_results(root: Path, tracker: str, video: str, kind: str) -> bool:
     if kind == "vot":
-        return bool(_vot_runs(root, tracker, video))
+        return bool(rio.vot_repetition_paths(root, tracker, video))
     if kind == "ope":
         return rio.find_ope_result(root, tracker, video) is not None
     files = [rio.result_path(root, tracker, video, kind)]
@@ -58,9 +60,9 @@ def _has_results(root: Path, tracker: str, video: str, kind: str) -> bool:
     return all(p.is_file() for p in files)
 
 
-def _vot_runs(root: Path, tracker: str, video: str) -> list[Path]:
+def _vot_runs(root: Path, tracker: str, video: str, repetitions: int = VOT_REPETITIONS) -> list[Path]:
     runs = rio.vot_repetition_paths(root, tracker, video)
-    return runs if len(runs) == VOT_REPETITIONS else runs[:1]
+    return runs if len(runs) == repetitions else runs[:1]
 
 
 def check_complete(dataset: Dataset, root: str | Path, trackers: Iterable[str]) -> None:
@@ -133,9 +135,10 @@ def evaluate_ope_tracker(dataset: Dataset, root: str | Path, tracker: str) -> di
 
 def _read_vot_runs(dataset: Dataset, root: Path, tracker: str) -> dict[str, list[list[list[float]]]]:
     runs = {}
+    repetitions = rules.rules_for(dataset.name).repetitions
     for video in dataset:
         runs[video.name] = [
-            rio.read_vot_trajectory(p, len(video)) for p in _vot_runs(root, tracker, video.name)
+            rio.read_vot_trajectory(p, len(video)) for p in _vot_runs(root, tracker, video.name, repetitions)
         ]
     counts = {v: len(r) for v, r in runs.items()}
     if len(set(counts.values())) > 1:
@@ -148,8 +151,10 @@ def evaluate_vot_tracker(
     dataset: Dataset, root: str | Path, tracker: str, interval: tuple[int, int]
 ) -> dict[str, Any]:
     """PySOT's VOT metrics of one tracker: AR (burn-in 10, bounds (w, h)), EAO and its curve
-    (bounds (w-1, h-1)), and EAO per tag."""
+    (bounds (w-1, h-1)), and EAO per tag; burn-in and skip are the edition's
+    (:func:`toolkit.rules.rules_for`)."""
     runs = _read_vot_runs(dataset, Path(root), tracker)
+    edition = rules.rules_for(dataset.name)
     overlaps, failures, frame_overlaps = {}, {}, {}
     eao_overlaps, eao_failures, videos_of_run = [], [], []
     for video in dataset:
@@ -159,7 +164,7 @@ def evaluate_vot_tracker(
         per_rep, fails = [], []
         for traj in runs[video.name]:
             pred = pack_regions(traj)
-            per_rep.append(ar.calculate_accuracy(pred, gt, burnin=ar.BURNIN, bound=bound)[1])
+            per_rep.append(ar.calculate_accuracy(pred, gt, burnin=edition.burnin, bound=bound)[1])
             n_fail, fail_idx = ar.calculate_failures(traj)
             fails.append(n_fail)
             eao_overlaps.append(ar.calculate_accuracy(pred, gt, bound=eao_bound)[1])
@@ -174,7 +179,7 @@ def evaluate_vot_tracker(
     for tag in dataset.tags or ["all"]:
         tag_values = [_tag_values(dataset[v], tag) for v in videos_of_run]
         score, curve, shape = eao.expected_average_overlap(
-            eao_overlaps, eao_failures, tag_values, repetitions, interval
+            eao_overlaps, eao_failures, tag_values, repetitions, interval, skipping=edition.skip
         )
         per_tag[tag] = score
         if tag == "all":
@@ -207,7 +212,10 @@ def evaluate_vot_official_tracker(
     runs = _read_vot_runs(dataset, Path(root), tracker)
     groundtruth = {v.name: [list(row) for row in v.gt_traj] for v in dataset}
     sizes = {v.name: (v.width, v.height) for v in dataset}
-    res = vot_official.evaluate_supervised(runs, groundtruth, sizes, interval=interval)
+    edition = rules.rules_for(dataset.name)
+    res = vot_official.evaluate_supervised(
+        runs, groundtruth, sizes, interval=interval, burnin=edition.burnin, sensitivity=edition.sensitivity
+    )
     res["lost_number"] = float(sum(float(np.mean(r)) for r in _failure_counts(runs).values()))
     return res
 
@@ -257,13 +265,8 @@ def evaluate_longterm_tracker(dataset: Dataset, root: str | Path, tracker: str) 
 
 def vot_interval(dataset_name: str, convention: str = "pysot") -> tuple[int, int]:
     """The EAO interval of a VOT dataset in a convention: the official toolkit's stack interval for
-    ``'vot'`` when it has one, else PySOT's (:data:`.eao.EAO_INTERVALS`); unknown names raise."""
-    if convention == "vot":
-        from .vot_official import OFFICIAL_EAO_INTERVALS
-
-        if dataset_name in OFFICIAL_EAO_INTERVALS:
-            return OFFICIAL_EAO_INTERVALS[dataset_name]
-    return eao.eao_interval(dataset_name)
+    ``'vot'`` when it has one, else PySOT's (:func:`toolkit.rules.eao_interval`); unknown names raise."""
+    return rules.eao_interval(dataset_name, convention)
 
 
 def evaluate_tracker(
@@ -311,7 +314,7 @@ def evaluate(
         num: worker processes (trackers are evaluated in parallel).
         progress: show a tqdm progress bar (on stderr).
         eao_interval: ``(low, high)`` EAO interval for VOT datasets, overriding the known one (needed
-            for VOT-style datasets without one in :data:`.eao.EAO_INTERVALS`).
+            for VOT-style datasets without one in :data:`toolkit.rules.RULES`).
 
     Returns:
         The report dict (see the module docstring).

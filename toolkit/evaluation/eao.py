@@ -23,28 +23,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-#: Frames skipped after a failure before the tracker is re-initialised.
-SKIPPING = 5
-#: PySOT's EAO intervals (low, high), 1-based inclusive sequence lengths, per VOT edition
-#: (``tools/eval.py --eao-interval LOW HIGH`` sets one for any other VOT-style dataset).
-EAO_INTERVALS: dict[str, tuple[int, int]] = {
-    "VOT2016": (108, 371),
-    "VOT2017": (100, 356),
-    "VOT2018": (100, 356),
-    "VOT2019": (46, 291),
-    # the project's synthetic VOT-style benchmark (several videos >= 360 frames): VOT2018's interval
-    "SYNTH-VOT": (100, 356),
-}
+from toolkit import rules
+from toolkit.rules import VOT_RULES
+
+#: Frames skipped after a failure before the tracker is re-initialised (:data:`toolkit.rules.VOT_RULES`).
+SKIPPING = VOT_RULES.skip
 
 
 def eao_interval(dataset_name: str) -> tuple[int, int]:
-    """PySOT's ``(low, high)`` for a VOT edition; unknown names raise ``KeyError`` listing the known."""
-    try:
-        return EAO_INTERVALS[dataset_name]
-    except KeyError:
-        raise KeyError(
-            f"no EAO interval for dataset {dataset_name!r}; known: {', '.join(EAO_INTERVALS)}"
-        ) from None
+    """PySOT's ``(low, high)`` (1-based inclusive sequence lengths) for a VOT edition, from
+    :data:`toolkit.rules.RULES`; unknown names raise ``KeyError`` listing the known
+    (``tools/eval.py --eao-interval LOW HIGH`` sets one for any other VOT-style dataset)."""
+    return rules.eao_interval(dataset_name, "pysot")
 
 
 def eao_fragments(
