@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -81,6 +83,24 @@ def _report(result: RunResult) -> VideoReport:
     return VideoReport(result.video, len(result.boxes), result.total_time, result.fps, result.failures)
 
 
+class RunInterrupted(Exception):
+    """Raised inside a video when the run is asked to stop (SIGINT in the main process)."""
+
+
+def _stoppable(on_frame: FrameHook | None, stop: Any) -> FrameHook | None:
+    """``on_frame`` that first raises :class:`RunInterrupted` once ``stop`` (an Event) is set."""
+    if stop is None:
+        return on_frame
+
+    def hook(idx, img, row, gt):
+        if stop.is_set():
+            raise RunInterrupted(f"stopped at frame {idx}")
+        if on_frame is not None:
+            on_frame(idx, img, row, gt)
+
+    return hook
+
+
 def run_video(
     tracker: Tracker,
     dataset: Dataset,
@@ -88,12 +108,22 @@ def run_video(
     results_root: Path,
     tracker_name: str,
     on_frame: FrameHook | None = None,
+    before_write: Callable[[], None] | None = None,
+    stop: Any = None,
 ) -> VideoReport:
-    """Run one video and write its result files; an exception becomes the report's ``error``."""
+    """Run one video and write its result files; an exception becomes the report's ``error``.
+
+    ``before_write`` is called before the first file is written (the run folder saves its config
+    there); once ``stop`` (an Event) is set the video stops at its next frame, writing nothing."""
     try:
         rules = rules_for(dataset.name)  # the VOT edition's skip, failure overlap and codes
-        result = run_sequence(tracker, dataset[video], dataset.protocol, on_frame=on_frame, rules=rules)
+        hook = _stoppable(on_frame, stop)
+        result = run_sequence(tracker, dataset[video], dataset.protocol, on_frame=hook, rules=rules)
+        if before_write is not None:
+            before_write()
         write_result(result, results_root, tracker_name)
+    except RunInterrupted as err:
+        return VideoReport(video, error=f"interrupted ({err})")
     except Exception as err:  # reported by name; the run goes on and fails at the end
         logger.error("video %s failed:\n%s", video, traceback.format_exc())
         return VideoReport(video, error=f"{type(err).__name__}: {err}")
@@ -104,8 +134,20 @@ def run_video(
 _WORKER: dict = {}
 
 
-def _worker_init(factory: TrackerFactory, dataset: Dataset, results_root: Path, tracker_name: str) -> None:
-    _WORKER.update(factory=factory, tracker=None, dataset=dataset, root=results_root, name=tracker_name)
+def _worker_init(
+    factory: TrackerFactory,
+    dataset: Dataset,
+    results_root: Path,
+    tracker_name: str,
+    before_write: Callable[[], None] | None = None,
+    stop: Any = None,
+) -> None:
+    # Ctrl-C reaches the whole process group: the main process alone decides (it sets ``stop``)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER.update(
+        factory=factory, tracker=None, dataset=dataset, root=results_root, name=tracker_name,
+        before_write=before_write, stop=stop,
+    )  # fmt: skip
 
 
 def _worker_run(video: str) -> VideoReport:
@@ -115,7 +157,12 @@ def _worker_run(video: str) -> VideoReport:
         except Exception as err:
             logger.error("building the tracker for video %s failed:\n%s", video, traceback.format_exc())
             return VideoReport(video, error=f"building the tracker failed: {type(err).__name__}: {err}")
-    return run_video(_WORKER["tracker"], _WORKER["dataset"], video, _WORKER["root"], _WORKER["name"])
+    if _WORKER["stop"] is not None and _WORKER["stop"].is_set():
+        return VideoReport(video, error="interrupted (not started)")
+    return run_video(
+        _WORKER["tracker"], _WORKER["dataset"], video, _WORKER["root"], _WORKER["name"],
+        before_write=_WORKER["before_write"], stop=_WORKER["stop"],
+    )  # fmt: skip
 
 
 def _log_video(i: int, report: VideoReport) -> None:
@@ -143,6 +190,7 @@ def run_dataset(
     world_size: int = 1,
     on_frame: FrameHook | None = None,
     progress: bool = True,
+    before_write: Callable[[], None] | None = None,
 ) -> RunSummary:
     """Run a tracker over ``dataset`` and write PySOT-layout results under ``results_root/<DATASET>``.
 
@@ -157,6 +205,13 @@ def run_dataset(
         rank, world_size: this process's shard (torchrun: ``RANK`` / ``WORLD_SIZE``).
         on_frame: per-frame hook (visualisation); only used when ``num_workers <= 1``.
         progress: show a tqdm bar.
+        before_write: picklable callable run before each video's result files are written, in
+            the process writing them (:meth:`toolkit.run_folder.RunFolder.ensure_saved`).
+
+    With workers, the factory is first called once here, so that a bad checkpoint or config fails
+    once, before any process starts. ``KeyboardInterrupt`` (SIGINT to this process) cancels the
+    queued videos, stops the running ones at their next frame (nothing partial is written: each
+    file is atomic and a video's trajectory is written last) and is re-raised.
     """
     names = dataset.names if videos is None else list(videos)
     unknown = [n for n in names if n not in dataset]
@@ -178,27 +233,38 @@ def run_dataset(
     if num_workers <= 1 or len(todo) <= 1:
         tracker = tracker_factory() if todo else None
         for name in todo:
-            report = run_video(tracker, dataset, name, root, tracker_name, on_frame=on_frame)
+            report = run_video(tracker, dataset, name, root, tracker_name, on_frame, before_write)
             summary.done.append(report)
             _log_video(len(summary.done), report)
             bar.update()
     else:
+        tracker_factory()  # validate the checkpoint and config once, here (then dropped)
         context = multiprocessing.get_context("spawn")
+        stop = context.Event()
         with ProcessPoolExecutor(
             max_workers=min(num_workers, len(todo)),
             mp_context=context,
             initializer=_worker_init,
-            initargs=(tracker_factory, dataset, root, tracker_name),
+            initargs=(tracker_factory, dataset, root, tracker_name, before_write, stop),
         ) as pool:
             futures = {pool.submit(_worker_run, name): name for name in todo}
-            for future in as_completed(futures):
-                try:
-                    report = future.result()
-                except Exception as err:  # a worker died (e.g. killed): report the video
-                    report = VideoReport(futures[future], error=f"worker failed: {type(err).__name__}: {err}")
-                summary.done.append(report)
-                _log_video(len(summary.done), report)
-                bar.update()
+            try:
+                for future in as_completed(futures):
+                    try:
+                        report = future.result()
+                    except Exception as err:  # a worker died (e.g. killed): report the video
+                        report = VideoReport(
+                            futures[future], error=f"worker failed: {type(err).__name__}: {err}"
+                        )
+                    summary.done.append(report)
+                    _log_video(len(summary.done), report)
+                    bar.update()
+            except KeyboardInterrupt:
+                logger.warning("interrupted: queued videos cancelled, running ones stop at their next frame")
+                stop.set()
+                pool.shutdown(wait=False, cancel_futures=True)
+                bar.close()
+                raise
         summary.done.sort(key=lambda r: names.index(r.video))
     bar.close()
     if dataset.protocol == "vot":
