@@ -22,10 +22,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from toolkit.rules import VOT_RULES
+
 from .region import PackedRegions, pack_regions, vot_overlap_traj
 
-#: Frames not scored after each (re-)initialisation, the initialisation frame included.
-BURNIN = 10
+#: Frames not scored after each (re-)initialisation, the initialisation frame included
+#: (:attr:`toolkit.rules.VOTRules.burnin`; the report takes each edition's).
+BURNIN = VOT_RULES.burnin
 
 
 def calculate_failures(trajectory: Sequence[Sequence[float]]) -> tuple[int, list[int]]:

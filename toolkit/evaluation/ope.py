@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit.boxes import pixel_center
+
 #: Success thresholds on IoU (strict ``>``), 21 values.
 SUCCESS_THRESHOLDS = np.arange(0, 1.05, 0.05)
 #: Precision thresholds in pixels (``<=``), 51 values; the score is the value at index 20.
@@ -81,8 +83,9 @@ def success_error(
 
 
 def box_center(boxes: np.ndarray) -> np.ndarray:
-    """``(N, 2)`` centres ``(x + (w-1)/2, y + (h-1)/2)`` of ``(N, 4)`` xywh boxes (PySOT)."""
-    return np.array([boxes[:, 0] + (boxes[:, 2] - 1) / 2, boxes[:, 1] + (boxes[:, 3] - 1) / 2]).T
+    """``(N, 2)`` centres ``(x + (w-1)/2, y + (h-1)/2)`` of ``(N, 4)`` xywh boxes (PySOT;
+    :func:`toolkit.boxes.pixel_center`)."""
+    return pixel_center(boxes)
 
 
 def box_norm_center(boxes: np.ndarray, gt_wh: np.ndarray) -> np.ndarray:

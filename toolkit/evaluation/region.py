@@ -417,7 +417,3 @@ def empty_overlap_mask(
     probe = _overlap_rows(a.values, a.counts, b.values, b.counts, _bounds_array(bounds), -1.0)
     return probe == -1.0
 
-
-def vot_float2str(template: str, value: float) -> str:
-    """``sprintf(template, (float) value)``: PySOT's region formatting (``'%.4f'`` in result files)."""
-    return template % float(np.float32(value))

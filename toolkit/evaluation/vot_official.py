@@ -30,6 +30,8 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 import numba
 import numpy as np
 
+from toolkit import rules
+
 __all__ = [
     "CODE_FAILURE",
     "CODE_INIT",
@@ -45,18 +47,16 @@ __all__ = [
     "trajectory_overlaps",
 ]
 
-CODE_UNKNOWN = 0
-CODE_INIT = 1
-CODE_FAILURE = 2
+# the trajectory codes of toolkit.rules (the toolkit's "unknown" is PySOT's skipped frame)
+CODE_UNKNOWN = rules.CODE_SKIP
+CODE_INIT = rules.CODE_INIT
+CODE_FAILURE = rules.CODE_FAILURE
 
-# (low, high) of supervised_eao_score in the toolkit's stacks; the score averages curve[low..high].
-OFFICIAL_EAO_INTERVALS: Dict[str, Tuple[int, int]] = {
-    "VOT2015": (108, 371),
-    "VOT2016": (108, 371),
-    "VOT2017": (100, 356),
-    "VOT2018": (100, 356),
-    "VOT2019": (46, 291),
-}
+# (low, high) of supervised_eao_score in the toolkit's stacks; the score averages curve[low..high]
+# (the ``official_eao_interval`` of each edition in toolkit.rules.RULES).
+OFFICIAL_EAO_INTERVALS: Dict[str, Tuple[int, int]] = rules.official_eao_intervals()
+_BURNIN, _SENSITIVITY = rules.VOT_RULES.burnin, rules.VOT_RULES.sensitivity
+_VOT2018_INTERVAL = rules.RULES["VOT2018"].official_eao_interval
 
 _EMPTY = 0
 _RECTANGLE = 1
@@ -69,9 +69,9 @@ Trajectory = Sequence[Region]
 def official_eao_interval(dataset_name: str) -> Tuple[int, int]:
     """The ``(low, high)`` EAO interval of the official stack for ``dataset_name`` (e.g. ``VOT2018``)."""
     try:
-        return OFFICIAL_EAO_INTERVALS[dataset_name]
+        return rules.official_eao_intervals()[dataset_name]
     except KeyError:
-        known = ", ".join(sorted(OFFICIAL_EAO_INTERVALS))
+        known = ", ".join(sorted(rules.official_eao_intervals()))
         raise KeyError(f"no official EAO interval for dataset {dataset_name!r}; known: {known}") from None
 
 
@@ -394,7 +394,7 @@ def trajectory_overlaps(trajectory: Trajectory, groundtruth: Sequence[Region],
     return _encoded_overlaps(trajectory, gt, image_size, where)[0]
 
 
-def sequence_accuracy(overlaps: np.ndarray, codes: np.ndarray, burnin: int = 10,
+def sequence_accuracy(overlaps: np.ndarray, codes: np.ndarray, burnin: int = _BURNIN,
                       ignore_unknown: bool = True) -> Tuple[float, int]:
     """``vot.analysis.supervised.compute_accuracy``: mean overlap of the frames that count, and their count.
 
@@ -520,7 +520,7 @@ def _eao_score(curve: np.ndarray, interval: Tuple[int, int]) -> float:
 def supervised_average_ar(trajectories: Mapping[str, Sequence[Trajectory]],
                           groundtruth: Mapping[str, Sequence[Region]],
                           image_sizes: Mapping[str, Tuple[int, int]],
-                          burnin: int = 10, sensitivity: float = 30.0) -> dict:
+                          burnin: int = _BURNIN, sensitivity: float = _SENSITIVITY) -> dict:
     """Accuracy and robustness as vot-toolkit 0.7.4 ``supervised_average_ar`` reports them.
 
     Args:
@@ -555,7 +555,7 @@ def supervised_eao_curve(trajectories: Mapping[str, Sequence[Trajectory]],
 def supervised_eao_score(trajectories: Mapping[str, Sequence[Trajectory]],
                          groundtruth: Mapping[str, Sequence[Region]],
                          image_sizes: Mapping[str, Tuple[int, int]],
-                         interval: Tuple[int, int] = (100, 356)) -> dict:
+                         interval: Tuple[int, int] = _VOT2018_INTERVAL) -> dict:
     """EAO of vot-toolkit 0.7.4 ``supervised_eao_score``: the mean of ``curve[low..high]`` (inclusive).
 
     ``interval``: ``(low, high)`` (see :data:`OFFICIAL_EAO_INTERVALS`; VOT2018 is 100..356). Returns
@@ -569,8 +569,8 @@ def supervised_eao_score(trajectories: Mapping[str, Sequence[Trajectory]],
 def evaluate_supervised(trajectories: Mapping[str, Sequence[Trajectory]],
                         groundtruth: Mapping[str, Sequence[Region]],
                         image_sizes: Mapping[str, Tuple[int, int]],
-                        interval: Tuple[int, int] = (100, 356),
-                        burnin: int = 10, sensitivity: float = 30.0) -> dict:
+                        interval: Tuple[int, int] = _VOT2018_INTERVAL,
+                        burnin: int = _BURNIN, sensitivity: float = _SENSITIVITY) -> dict:
     """AR and EAO of one tracker in the official convention, computing each overlap once.
 
     Same arguments as :func:`supervised_average_ar` and :func:`supervised_eao_score`. Returns the AR
