@@ -20,6 +20,7 @@ from toolkit.datasets.synth_render import (
     VOT_TAGS,
     VideoSpec,
     _Sprite,
+    match_colours,
     simulate,
 )
 from toolkit.datasets.synth_textures import SKIMAGE_SOURCES, procedural_textures, texture_bank
@@ -183,10 +184,79 @@ def test_plain_video_has_no_attributes_or_tags():
         ("distractors", "BC"),
         ("out_of_view", "OV"),
         ("low_resolution", "LR"),
+        ("same_class", "SC"),
     ],
 )
 def test_challenge_produces_its_attribute(challenge, attribute):
     assert attribute in _spec_scene((challenge,), seed=3).attributes()
+
+
+# Recorded with the generator before the same_class videos were added (commit 93af936): the
+# earlier videos of both benchmarks must stay exactly as they were.
+EARLIER_VIDEOS = [
+    ("SYNTH", 0, ["full_occlusion", "low_resolution", "scale"], 280,
+     [192.647, 167.684, 14.849, 23.759], [34.118, 107.227, 14.849, 23.759], ["SV", "OCC", "LR"]),
+    ("SYNTH", 7, ["full_occlusion", "partial_occlusion"], 116,
+     [126.656, 155.918, 61.786, 79.771], [166.255, 78.916, 61.113, 78.902], ["OCC"]),
+    ("SYNTH", 29, ["distractors", "illumination", "out_of_view"], 80,
+     [190.995, 162.525, 47.124, 37.187], [182.936, 131.086, 50.863, 40.137], ["IV", "OV", "BC"]),
+    ("SYNTH-VOT", 13, ["aspect"], 150,
+     [193.607, 126.301, 57.403, 34.318], [69.059, 88.3, 61.5, 37.986], ["DEF"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, index, challenges, frames, first, last, attrs", EARLIER_VIDEOS)
+def test_added_videos_leave_the_earlier_ones_unchanged(name, index, challenges, frames, first, last, attrs):
+    rng, spec = synthetic.video_spec(name, index, seed=0)
+    scene = simulate(rng, spec, texture_bank("test"))
+    assert sorted(spec.challenges) == challenges and scene.num_frames == frames
+    assert scene.boxes[0] == pytest.approx(first, abs=1e-3)
+    assert scene.boxes[-1] == pytest.approx(last, abs=1e-3)
+    assert scene.attributes() == attrs
+
+
+def test_added_videos_are_same_class_videos():
+    for name, first_added, total in (("SYNTH", 30, 36), ("SYNTH-VOT", 14, 18)):
+        assert synthetic.VARIANTS[name].total_videos == total
+        for index in (first_added, total - 1):
+            assert "same_class" in synthetic.video_spec(name, index)[1].challenges
+        assert "same_class" not in synthetic.video_spec(name, first_added - 1)[1].challenges
+        with pytest.raises(ValueError, match=f"{name} has videos 0-{total - 1}, not {total}"):
+            synthetic.video_spec(name, total)
+
+
+def test_match_colours_sets_mean_and_spread_per_channel():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, (20, 30, 3))
+    flat, striped = np.full((8, 8), 100.0), np.tile([90.0, 110.0], (8, 4))
+    reference = np.stack([flat, striped, flat / 2], axis=2)
+    out = match_colours(image, reference)
+    # channel 0 and 2 are flat in the reference (std 0), channel 1 alternates 90/110 (std 10)
+    assert out.reshape(-1, 3).mean(0) == pytest.approx([100.0, 100.0, 50.0], abs=1e-3)
+    assert out.reshape(-1, 3).std(0) == pytest.approx([0.0, 10.0, 0.0], abs=1e-3)
+    # the structure is the image's: channel 1 is an affine function of the input's channel 1
+    assert np.corrcoef(out[..., 1].ravel(), image[..., 1].ravel())[0, 1] == pytest.approx(1.0)
+
+
+def test_same_class_distractors_share_the_targets_colours_not_its_texture():
+    scene = _spec_scene(("same_class",), seed=4)
+    k = scene.num_same_class
+    assert 2 <= k <= 4 and scene.distractors.shape[1] == k
+    target = scene.target_sprite.levels[0].reshape(-1, 3)
+    for sprite in scene.distractor_sprites:
+        image = sprite.levels[0]
+        assert image.shape == scene.target_sprite.levels[0].shape
+        pixels = image.reshape(-1, 3)
+        # the target's per-channel mean and spread (up to clipping to [0, 255]) ...
+        assert pixels.mean(0) == pytest.approx(target.mean(0), abs=10.0)
+        assert pixels.std(0) == pytest.approx(target.std(0), rel=0.25)
+        # ... but another texture: far from the target pixel by pixel
+        assert np.abs(pixels - target).mean() > 10.0
+    # SC is measured: some same-class distractor centre within 2 target sizes of the target
+    size = np.sqrt(scene.target[:, 2] * scene.target[:, 3])
+    dist = np.hypot(*(scene.distractors[:, :, :2] - scene.target[:, None, :2]).transpose(2, 0, 1))
+    assert ("SC" in scene.attributes()) == bool(np.any(dist < 2.0 * size[:, None]))
+    assert "BC" not in scene.attributes()  # no look-alike copy, no camouflage: SC only
 
 
 def test_attributes_and_tags_agree_with_the_ground_truth():
@@ -254,6 +324,15 @@ def test_existing_dataset_is_kept_unless_overwrite(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["SYNTH"]
     with pytest.raises(ValueError, match="known: SYNTH, SYNTH-VOT"):
         generate("SYNTH2", tmp_path)
+
+
+def test_train_split_gives_validation_videos_of_the_same_kind(tmp_path):
+    val = generate("SYNTH", tmp_path / "val", seed=0, num_videos=1, max_frames=3, split="train")
+    test = generate("SYNTH", tmp_path / "test", seed=0, num_videos=1, max_frames=3)
+    assert json.loads((val / "generator.json").read_text())["split"] == "train"
+    assert json.loads((test / "generator.json").read_text())["split"] == "test"
+    frame = "synth001/img/0001.jpg"
+    assert (val / frame).read_bytes() != (test / frame).read_bytes()
 
 
 def test_sample_pair_is_deterministic_and_consistent():

@@ -7,6 +7,8 @@ Examples:
     python tools/make_synthetic.py                       # both, into testing_dataset/
     python tools/make_synthetic.py --name SYNTH --root /data/testing_dataset --seed 0
     python tools/make_synthetic.py --name SYNTH-VOT --num-videos 2 --max-frames 20 --overwrite
+    # validation videos from the training textures (tuning without touching the benchmark)
+    python tools/make_synthetic.py --name SYNTH --split train --seed 1 --max-frames 50 --root validation
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ logger = logging.getLogger(__name__)
 
 
 def make(names: list[str], root: str, seed: int, num_videos: int | None, max_frames: int | None,
-         overwrite: bool) -> list[str]:
+         overwrite: bool, split: str = "test") -> list[str]:
     """Generate each named variant under ``root``; returns the dataset folders."""
     folders = []
     for name in names:
         start = time.perf_counter()
         folder = generate(name, root, seed=seed, num_videos=num_videos, max_frames=max_frames,
-                          overwrite=overwrite)
+                          overwrite=overwrite, split=split)
         logger.info("%s written to %s in %.1f s", name, folder, time.perf_counter() - start)
         folders.append(str(folder))
     return folders
@@ -44,10 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-videos", type=int, help="only the first N videos (tiny test versions)")
     parser.add_argument("--max-frames", type=int, help="cut every video to at most N frames")
     parser.add_argument("--overwrite", action="store_true", help="replace existing datasets")
+    parser.add_argument("--split", default="test", choices=["test", "train"],
+                        help="texture split: test (the benchmarks, default) or train (validation videos "
+                        "for tuning, never the benchmark's pixels)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logger.info("arguments: %s", vars(args))
-    for folder in make(args.name, args.root, args.seed, args.num_videos, args.max_frames, args.overwrite):
+    folders = make(
+        args.name, args.root, args.seed, args.num_videos, args.max_frames, args.overwrite, args.split
+    )
+    for folder in folders:
         print(folder)
     return 0
 

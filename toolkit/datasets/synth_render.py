@@ -42,7 +42,12 @@ CHALLENGES = (
     "low_resolution",
     "camera_motion",
 )
-OTB_ATTRIBUTES = ("IV", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OPR", "OV", "BC", "LR")
+# Challenges a video only gets when it asks for them (``sample_spec``'s ``required``, in the
+# benchmark's added videos); ``sample_spec`` never draws them, so adding one here changes no
+# earlier video and no training pair.
+EXTRA_CHALLENGES = ("same_class",)
+# OTB's attributes, plus SC (same-class distractors / colour-matched clutter, not an OTB attribute)
+OTB_ATTRIBUTES = ("IV", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OPR", "OV", "BC", "LR", "SC")
 VOT_TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
 
 # Attribute and tag thresholds (OTB's published ones where OTB defines them).
@@ -59,6 +64,7 @@ CAMERA_PIXELS = 0.5  # per-frame camera translation for 'camera_motion'
 ILLUM_STEP = 0.002  # per-frame change of gain or gradient for 'illum_change'
 ACCEL_PIXELS = 2.0  # per-frame change of the centre's velocity for 'motion_change'
 SIZE_WINDOW, SIZE_STEP = 5, 0.05  # |log sqrt-area change| over +-5 frames for 'size_change'
+SC_SIZES = 2.0  # SC: a same-class distractor's centre within this many target sizes of the target's
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,10 @@ class VideoSpec:
     min_visible: float = 0.25
 
     def __post_init__(self) -> None:
-        unknown = set(self.challenges) - set(CHALLENGES)
+        known = CHALLENGES + EXTRA_CHALLENGES
+        unknown = set(self.challenges) - set(known)
         if unknown:
-            raise ValueError(f"unknown challenges {sorted(unknown)}; known: {', '.join(CHALLENGES)}")
+            raise ValueError(f"unknown challenges {sorted(unknown)}; known: {', '.join(known)}")
 
 
 def sample_spec(
@@ -320,7 +327,8 @@ class Scene:
     (N,) amplitude of a linear illumination ramp across the frame; ``blur`` (N, 2) motion-blur
     streak of the target (px); ``occluders`` (N, K, 5) and ``distractors`` (N, D, 5) states with
     NaN rows when absent; ``occluded`` (N,) fraction of the target's area under an occluder;
-    ``visible`` (N,) fraction of the target's area inside the image.
+    ``visible`` (N,) fraction of the target's area inside the image; the last ``num_same_class``
+    distractors are same-class ones (``same_class``: other textures in the target's colours).
     """
 
     spec: VideoSpec
@@ -338,6 +346,7 @@ class Scene:
     distractors: np.ndarray
     low_res_factor: int
     camouflage: bool
+    num_same_class: int = 0
     occluded: np.ndarray = field(init=False)
     visible: np.ndarray = field(init=False)
 
@@ -376,13 +385,16 @@ class Scene:
 
         IV, SV, DEF, MB, FM, IPR, OV, OCC, LR are measured on the simulated states with the
         thresholds above; BC means look-alike distractors or a background cut from the target's
-        own source image; OPR never holds (planar targets).
+        own source image; OPR never holds (planar targets). SC (not an OTB attribute): a
+        same-class distractor comes within ``SC_SIZES`` target sizes of the target.
         """
         tgt = self.target
         size = np.sqrt(tgt[:, 2] * tgt[:, 3])
         aspect = np.log(tgt[:, 2] / tgt[:, 3])
         boxes = self.boxes
         step = np.hypot(np.diff(tgt[:, 0]), np.diff(tgt[:, 1]))
+        same = self.distractors[:, self.distractors.shape[1] - self.num_same_class :, :2]
+        near = np.linalg.norm(same - tgt[:, None, :2], axis=2) < SC_SIZES * size[:, None]
         flags = {
             "IV": bool(np.any(np.abs(self.gain - 1) >= IV_GAIN) or np.any(self.gradient >= IV_GAIN)),
             "SV": bool(np.any(np.abs(np.log(size / size[0])) > math.log(SV_RATIO))),
@@ -393,8 +405,9 @@ class Scene:
             "IPR": bool(np.any(np.abs(tgt[:, 4] - tgt[0, 4]) > IPR_DEGREES)),
             "OPR": False,
             "OV": bool(np.any(self.visible < OV_VISIBLE)),
-            "BC": bool(self.distractors.shape[1] > 0 or self.camouflage),
+            "BC": bool(self.distractors.shape[1] > self.num_same_class or self.camouflage),
             "LR": bool(np.any(boxes[:, 2] * boxes[:, 3] < LR_PIXELS)),
+            "SC": bool(self.num_same_class > 0 and np.any(near)),
         }
         return [a for a in OTB_ATTRIBUTES if flags[a]]
 
@@ -444,14 +457,72 @@ class Scene:
 def simulate(rng: np.random.Generator, spec: VideoSpec, textures: tuple[Texture, ...]) -> Scene:
     """Draw a random scene realising ``spec``'s challenges, with textures from ``textures``.
 
-    All randomness comes from ``rng`` (same generator state + spec + textures -> same scene).
+    All randomness comes from ``rng`` (same generator state + spec + textures -> same scene). The
+    parts are drawn in a fixed order (target shape, trajectory, blur, illumination, background,
+    occluders, distractors, then the ``EXTRA_CHALLENGES``), so a scene without extra challenges
+    draws exactly what it drew before they existed.
     """
-    n, W, H = spec.num_frames, spec.width, spec.height
+    n = spec.num_frames
     ch = spec.challenges
-    short = min(W, H)
-    ntex = len(textures)
+    shape = _target_shape(rng, spec, textures)
+    cx, cy = _trajectory(rng, spec, shape)
+    target = np.stack([cx, cy, shape.w, shape.h, shape.angle], axis=1)
 
-    # --- target size, aspect, rotation --------------------------------------------------------
+    # --- motion blur --------------------------------------------------------------------------
+    vel = np.gradient(target[:, :2], axis=0) if n > 1 else np.zeros((n, 2))
+    blur = vel * rng.uniform(0.7, 1.0) if "motion_blur" in ch else np.zeros((n, 2))
+
+    gain, gradient = _illumination(rng, n, ch)
+    background, camera, camouflage = _background(rng, spec, textures, shape.texture)
+    occluders, occ_sprites = _occluders(rng, spec, textures, shape, cx, cy)
+    distractors, dis_sprites = _distractors(rng, spec, shape, cx, cy)
+    gradient_dir = float(rng.uniform(0, 2 * np.pi))
+    num_same_class = 0
+    if "same_class" in ch:
+        same, same_sprites = _same_class(rng, spec, textures, shape, cx, cy, background)
+        distractors = np.concatenate([distractors, same], axis=1)
+        dis_sprites = dis_sprites + same_sprites
+        num_same_class = len(same_sprites)
+
+    return Scene(
+        spec=spec,
+        background=background,
+        target_sprite=shape.sprite,
+        occluder_sprites=occ_sprites,
+        distractor_sprites=dis_sprites,
+        target=target,
+        camera=camera,
+        gain=gain,
+        gradient=gradient,
+        gradient_dir=gradient_dir,
+        blur=blur,
+        occluders=occluders,
+        distractors=distractors,
+        low_res_factor=2 if "low_resolution" in ch else 1,
+        camouflage=bool(camouflage),
+        num_same_class=num_same_class,
+    )
+
+
+@dataclass
+class _Shape:
+    """The target's appearance and per-frame extent (arrays of length N)."""
+
+    scale: np.ndarray  # sqrt(w * h)
+    w: np.ndarray
+    h: np.ndarray
+    angle: np.ndarray
+    hx: np.ndarray  # axis-aligned half extents of the rotated rectangle
+    hy: np.ndarray
+    texture: int  # index of the target's texture
+    image: np.ndarray  # the target's texture crop (h, w, 3)
+    sprite: _Sprite
+
+
+def _target_shape(rng: np.random.Generator, spec: VideoSpec, textures: tuple[Texture, ...]) -> _Shape:
+    """Size, aspect, rotation and texture of the target (challenges scale, aspect, rotation,
+    low_resolution)."""
+    n, ch, short = spec.num_frames, spec.challenges, min(spec.width, spec.height)
     if "low_resolution" in ch:
         size0 = rng.uniform(14.0, 19.0)
     else:
@@ -489,13 +560,17 @@ def simulate(rng: np.random.Generator, spec: VideoSpec, textures: tuple[Texture,
         angle -= angle[0]
     else:
         angle = np.zeros(n)
-
-    # axis-aligned half extents of the rotated rectangle
     rad = np.deg2rad(angle)
     hx = 0.5 * (np.abs(np.cos(rad)) * w + np.abs(np.sin(rad)) * h)
     hy = 0.5 * (np.abs(np.sin(rad)) * w + np.abs(np.cos(rad)) * h)
+    return _Shape(scale, w, h, angle, hx, hy, target_tex, target_img, target_sprite)
 
-    # --- centre trajectory: smooth path through a time warp (fast dashes) ---------------------
+
+def _trajectory(rng: np.random.Generator, spec: VideoSpec, shape: _Shape) -> tuple[np.ndarray, np.ndarray]:
+    """Centre path (cx, cy): a smooth path through a time warp, with fast dashes (fast_motion,
+    motion_blur) and border excursions (out_of_view)."""
+    n, ch, W, H = spec.num_frames, spec.challenges, spec.width, spec.height
+    hx, hy = shape.hx, shape.hy
     fx, fy = _sinusoid_fn(rng, (80, 220)), _sinusoid_fn(rng, (80, 220))
     mx, my = float(hx.max()) + 3, float(hy.max()) + 3
     ax, ay = max(W / 2 - mx, 0.0), max(H / 2 - my, 0.0)
@@ -532,20 +607,26 @@ def simulate(rng: np.random.Generator, spec: VideoSpec, textures: tuple[Texture,
             else:  # top / bottom border
                 out = hy[mid] * (2 * frac - 1)
                 cy = cy + bump * ((out if side == 2 else H - out) - cy)
-    target = np.stack([cx, cy, w, h, angle], axis=1)
+    return cx, cy
 
-    # --- motion blur --------------------------------------------------------------------------
-    vel = np.gradient(target[:, :2], axis=0) if n > 1 else np.zeros((n, 2))
-    blur = vel * rng.uniform(0.7, 1.0) if "motion_blur" in ch else np.zeros((n, 2))
 
-    # --- illumination -------------------------------------------------------------------------
+def _illumination(rng: np.random.Generator, n: int, ch: frozenset) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame global gain and gradient amplitude (illumination)."""
     gain, gradient = np.ones(n), np.zeros(n)
     if "illumination" in ch:
         levels = np.exp(rng.choice([-1.0, 1.0]) * np.array([0.0, 1.0, -0.6, 0.4]) * rng.uniform(0.35, 0.6))
         gain = _ramps(rng, n, levels, (10, max(11, n // 4)), (8, 30))
         gradient = np.clip(_ramps(rng, n, np.array([0.0, rng.uniform(0.3, 0.45)]), (10, 60), (10, 40)), 0, 1)
+    return gain, gradient
 
-    # --- background canvas (with camera motion margin) ----------------------------------------
+
+def _background(
+    rng: np.random.Generator, spec: VideoSpec, textures: tuple[Texture, ...], target_tex: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(background canvas float32, camera path (N, 2), camouflage): a texture crop with static
+    clutter patches; with camera_motion a larger canvas and a smooth camera path over it."""
+    n, ch, W, H = spec.num_frames, spec.challenges, spec.width, spec.height
+    ntex = len(textures)
     camouflage = "distractors" in ch and rng.random() < 0.5
     margin = 0.35 if "camera_motion" in ch else 0.0
     cw, chh = int(W * (1 + margin)) + 2, int(H * (1 + margin)) + 2
@@ -571,8 +652,21 @@ def simulate(rng: np.random.Generator, spec: VideoSpec, textures: tuple[Texture,
         )
     else:
         camera = np.zeros((n, 2))
+    return background, camera, bool(camouflage)
 
-    # --- occluders ----------------------------------------------------------------------------
+
+def _occluders(
+    rng: np.random.Generator,
+    spec: VideoSpec,
+    textures: tuple[Texture, ...],
+    shape: _Shape,
+    cx: np.ndarray,
+    cy: np.ndarray,
+) -> tuple[np.ndarray, list]:
+    """(N, K, 5) occluder states (NaN when absent) and their sprites (partial_occlusion,
+    full_occlusion): a patch crossing the target once per kind, in its own time slot."""
+    n, ch, ntex = spec.num_frames, spec.challenges, len(textures)
+    w, h, hx, hy, scale = shape.w, shape.h, shape.hx, shape.hy, shape.scale
     occ_states, occ_sprites = [], []
     events = [k for k in ("partial_occlusion", "full_occlusion") if k in ch]
     slots = np.linspace(0, n, len(events) + 1).astype(int) if events else []
@@ -598,43 +692,102 @@ def simulate(rng: np.random.Generator, spec: VideoSpec, textures: tuple[Texture,
         states[idx, 1] = cy[idx] + d[1] * reach * frac + d[0] * perp
         states[idx, 2:] = [ow, oh, oang]
         occ_states.append(states)
-        tex = textures[(target_tex + 1 + int(rng.integers(ntex - 1))) % ntex]
+        tex = textures[(shape.texture + 1 + int(rng.integers(ntex - 1))) % ntex]
         occ_sprites.append(_Sprite.from_image(_crop(rng, tex, (int(max(oh, 16)), int(max(ow, 16))))))
     occluders = np.stack(occ_states, axis=1) if occ_states else np.zeros((n, 0, 5))
+    return occluders, occ_sprites
 
-    # --- distractors (copies of the target's appearance circling around it) ------------------
+
+def _distractors(
+    rng: np.random.Generator, spec: VideoSpec, shape: _Shape, cx: np.ndarray, cy: np.ndarray
+) -> tuple[np.ndarray, list]:
+    """(N, D, 5) distractor states and sprites (distractors): 1-3 colour-jittered copies of the
+    target's own texture circling it."""
+    n = spec.num_frames
     dis_states, dis_sprites = [], []
-    if "distractors" in ch:
+    if "distractors" in spec.challenges:
         for _ in range(int(rng.integers(1, 4))):
-            radius = scale * (1.3 + 1.4 * (0.5 + 0.5 * _smooth_noise(rng, n, (40, 120))))
+            radius = shape.scale * (1.3 + 1.4 * (0.5 + 0.5 * _smooth_noise(rng, n, (40, 120))))
             theta = rng.uniform(0, 2 * np.pi) + np.cumsum(np.full(n, rng.uniform(0.01, 0.05))) * rng.choice(
                 [-1, 1]
             )
             size = rng.uniform(0.85, 1.15)
             states = np.stack(
-                [cx + radius * np.cos(theta), cy + radius * np.sin(theta), w * size, h * size, angle],
+                [
+                    cx + radius * np.cos(theta),
+                    cy + radius * np.sin(theta),
+                    shape.w * size,
+                    shape.h * size,
+                    shape.angle,
+                ],
                 axis=1,
             )
             dis_states.append(states)
-            dis_sprites.append(
-                _Sprite(target_sprite.levels, rng.uniform(0.8, 1.2, size=3).astype(np.float32))
-            )
+            dis_sprites.append(_Sprite(shape.sprite.levels, rng.uniform(0.8, 1.2, size=3).astype(np.float32)))
     distractors = np.stack(dis_states, axis=1) if dis_states else np.zeros((n, 0, 5))
+    return distractors, dis_sprites
 
-    return Scene(
-        spec=spec,
-        background=background,
-        target_sprite=target_sprite,
-        occluder_sprites=occ_sprites,
-        distractor_sprites=dis_sprites,
-        target=target,
-        camera=camera,
-        gain=gain,
-        gradient=gradient,
-        gradient_dir=float(rng.uniform(0, 2 * np.pi)),
-        blur=blur,
-        occluders=occluders,
-        distractors=distractors,
-        low_res_factor=2 if "low_resolution" in ch else 1,
-        camouflage=bool(camouflage),
-    )
+
+def match_colours(image: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``image`` with each BGR channel's mean and standard deviation set to ``reference``'s
+    (float32, clipped to [0, 255]): same colours, the image's own structure."""
+    img = image.astype(np.float32)
+    ref = reference.astype(np.float32)
+    mean_i, std_i = img.reshape(-1, 3).mean(0), img.reshape(-1, 3).std(0)
+    mean_r, std_r = ref.reshape(-1, 3).mean(0), ref.reshape(-1, 3).std(0)
+    out = (img - mean_i) / np.maximum(std_i, 1.0) * std_r + mean_r
+    return np.clip(out, 0.0, 255.0)
+
+
+def _same_class(
+    rng: np.random.Generator,
+    spec: VideoSpec,
+    textures: tuple[Texture, ...],
+    shape: _Shape,
+    cx: np.ndarray,
+    cy: np.ndarray,
+    background: np.ndarray,
+) -> tuple[np.ndarray, list]:
+    """Same-class distractors and colour-matched clutter (same_class), the case target-aware
+    selection is for.
+
+    2-4 distractors are objects of the target's class: rectangles of its size, aspect and
+    rotation, moving around it (0.9-3 target sizes from its centre, so they pass close), but cut
+    from *other* textures, whose colours are matched to the target's (per-channel mean and
+    standard deviation): same shape, size and colours, different texture statistics. In addition
+    3-6 static background patches of other textures take the target's colours (``background`` is
+    changed in place). Returns the distractors' (N, D, 5) states and sprites.
+    """
+    n, ntex = spec.num_frames, len(textures)
+    ch_h, ch_w = background.shape[:2]
+    for _ in range(int(rng.integers(3, 7))):  # colour-matched background clutter
+        tex = textures[(shape.texture + 1 + int(rng.integers(ntex - 1))) % ntex]
+        side = float(np.median(shape.scale))
+        ph = int(np.clip(side * rng.uniform(0.8, 2.0), 8, ch_h - 1))
+        pw = int(np.clip(side * rng.uniform(0.8, 2.0), 8, ch_w - 1))
+        patch = cv2.resize(match_colours(_crop(rng, tex, (ph, pw)), shape.image), (pw, ph))
+        y, x = int(rng.integers(0, ch_h - ph)), int(rng.integers(0, ch_w - pw))
+        background[y : y + ph, x : x + pw] = patch
+    states, sprites = [], []
+    sh, sw = shape.image.shape[:2]
+    for _ in range(int(rng.integers(2, 5))):
+        radius = shape.scale * (0.9 + 2.1 * (0.5 + 0.5 * _smooth_noise(rng, n, (30, 90))))
+        theta = rng.uniform(0, 2 * np.pi) + np.cumsum(np.full(n, rng.uniform(0.01, 0.04))) * rng.choice(
+            [-1, 1]
+        )
+        size = rng.uniform(0.85, 1.15)
+        states.append(
+            np.stack(
+                [
+                    cx + radius * np.cos(theta),
+                    cy + radius * np.sin(theta),
+                    shape.w * size,
+                    shape.h * size,
+                    shape.angle,
+                ],
+                axis=1,
+            )
+        )
+        tex = textures[(shape.texture + 1 + int(rng.integers(ntex - 1))) % ntex]
+        sprites.append(_Sprite.from_image(match_colours(_crop(rng, tex, (sh, sw)), shape.image)))
+    return np.stack(states, axis=1), sprites

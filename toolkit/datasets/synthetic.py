@@ -36,6 +36,7 @@ import numpy as np
 
 from toolkit.datasets.synth_render import (
     CHALLENGES,
+    EXTRA_CHALLENGES,
     OTB_ATTRIBUTES,
     VOT_TAGS,
     Scene,
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CHALLENGES",
+    "EXTRA_CHALLENGES",
     "OTB_ATTRIBUTES",
     "VARIANTS",
     "VOT_TAGS",
@@ -78,7 +80,9 @@ class Variant:
 
     Video ``i`` always has ``CHALLENGES[i % len(CHALLENGES)]`` among its challenges (so every
     challenge is covered) plus ``extra_range`` random others; the first ``num_long`` videos
-    take their length from ``long_range``.
+    take their length from ``long_range``. After these ``num_videos``, one video per entry of
+    ``added`` requires that challenge (``EXTRA_CHALLENGES``; lengths from ``length_range``): the
+    earlier videos stay exactly as they were before the entries were added.
     """
 
     key: int  # seeds the variant's generators (distinct per variant)
@@ -91,6 +95,12 @@ class Variant:
     min_visible: float
     sizes: tuple[tuple[int, int], ...] = ((320, 240), (360, 270), (400, 300))
     extra_range: tuple[int, int] = (0, 2)
+    added: tuple[str, ...] = ()
+
+    @property
+    def total_videos(self) -> int:
+        """Videos in the full benchmark (``num_videos`` + ``added``)."""
+        return self.num_videos + len(self.added)
 
 
 VARIANTS = {
@@ -103,6 +113,7 @@ VARIANTS = {
         polygons=False,
         video_prefix="synth",
         min_visible=0.25,
+        added=("same_class",) * 6,
     ),
     "SYNTH-VOT": Variant(
         key=2,
@@ -113,6 +124,7 @@ VARIANTS = {
         polygons=True,
         video_prefix="synthvot",
         min_visible=0.35,
+        added=("same_class",) * 4,
     ),
 }
 
@@ -146,13 +158,19 @@ def _video_rng(seed: int, variant: Variant, index: int) -> np.random.Generator:
 def video_spec(name: str, index: int, seed: int = 0) -> tuple[np.random.Generator, VideoSpec]:
     """The spec of video ``index`` of variant ``name`` and the generator to simulate it with."""
     variant = _variant(name)
+    if not 0 <= index < variant.total_videos:
+        raise ValueError(f"{name} has videos 0-{variant.total_videos - 1}, not {index}")
     rng = _video_rng(seed, variant, index)
     length = variant.long_range if index < variant.num_long else variant.length_range
+    if index < variant.num_videos:
+        required = CHALLENGES[index % len(CHALLENGES)]
+    else:
+        required = variant.added[index - variant.num_videos]
     spec = sample_spec(
         rng,
         sizes=variant.sizes,
         length_range=length,
-        required=(CHALLENGES[index % len(CHALLENGES)],),
+        required=(required,),
         extra_range=variant.extra_range,
         min_visible=variant.min_visible,
     )
@@ -260,6 +278,7 @@ def _truncate(scene: Scene, frames: int) -> Scene:
         gradient_dir=scene.gradient_dir,
         low_res_factor=scene.low_res_factor,
         camouflage=scene.camouflage,
+        num_same_class=scene.num_same_class,
         **cut,
     )
 
@@ -271,6 +290,7 @@ def generate(
     num_videos: int | None = None,
     max_frames: int | None = None,
     overwrite: bool = False,
+    split: str = "test",
 ) -> Path:
     """Generate synthetic benchmark ``name`` ('SYNTH' or 'SYNTH-VOT') into ``<root>/<name>``.
 
@@ -281,12 +301,14 @@ def generate(
         num_videos: generate only the first ``num_videos`` videos (default: the variant's count).
         max_frames: cut every video to at most this many frames.
         overwrite: replace an existing non-empty ``<root>/<name>``; otherwise it is an error.
+        split: texture split, ``'test'`` for the benchmarks; ``'train'`` gives validation videos
+            of the same kind whose pixels all come from the training textures.
     Returns:
         The dataset folder ``<root>/<name>`` (holding ``<name>.json``).
 
     Same as ``generate_into(name, Path(root) / name, ...)``.
     """
-    return generate_into(name, Path(root) / name, seed, num_videos, max_frames, overwrite)
+    return generate_into(name, Path(root) / name, seed, num_videos, max_frames, overwrite, split)
 
 
 def generate_into(
@@ -296,6 +318,7 @@ def generate_into(
     num_videos: int | None = None,
     max_frames: int | None = None,
     overwrite: bool = False,
+    split: str = "test",
 ) -> Path:
     """Generate synthetic benchmark ``name`` directly into the dataset folder ``folder``.
 
@@ -308,11 +331,13 @@ def generate_into(
     final = Path(folder)
     if final.exists() and any(final.iterdir()) and not overwrite:
         raise FileExistsError(f"{final} already exists and is not empty (pass overwrite=True to replace it)")
-    count = variant.num_videos if num_videos is None else num_videos
+    count = variant.total_videos if num_videos is None else num_videos
+    if count > variant.total_videos:
+        raise ValueError(f"{name} has {variant.total_videos} videos, asked for {num_videos}")
     if count < 1 or (max_frames is not None and max_frames < 2):
         raise ValueError(f"num_videos must be >= 1 and max_frames >= 2, got {num_videos}, {max_frames}")
     final.parent.mkdir(parents=True, exist_ok=True)
-    textures = texture_bank("test")
+    textures = texture_bank(split)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     try:
         annotations, meta_videos = {}, {}
@@ -337,6 +362,7 @@ def generate_into(
             "version": GENERATOR_VERSION,
             "name": name,
             "seed": seed,
+            "split": split,
             "num_videos": count,
             "max_frames": max_frames,
             "jpeg_quality": JPEG_QUALITY,
