@@ -207,8 +207,11 @@ def test_build_tracker_registry():
     cfg.TRACK.CONFIDENCE_LOW = 0.8
     t = build_tracker(cfg, ScriptedModel())
     assert type(t) is SiamRPNLTTracker and t.confidence_low == 0.8 and t.lost_score_size == 97
-    cfg.TRACK.TYPE = "SiamMaskTracker"
-    with pytest.raises(KeyError, match="SiamMaskTracker.*known: SiamRPNLTTracker, SiamRPNTracker"):
+    cfg.TRACK.TYPE = "SiamFCTracker"
+    with pytest.raises(KeyError, match="SiamFCTracker.*known: SiamMaskTracker, SiamRPNLTTracker, SiamRPNTracker"):
+        build_tracker(cfg, ScriptedModel())
+    cfg.TRACK.TYPE = "SiamMaskTracker"  # a model without SiamMask heads is refused by name
+    with pytest.raises(TypeError, match="SiamMaskTracker needs a SiamMask model"):
         build_tracker(cfg, ScriptedModel())
 
 

@@ -156,6 +156,13 @@ class ModelBuilder(nn.Module):
         """Channels of each backbone output, in the order of :meth:`backbone_features`."""
         return list(self.backbone.out_channels)
 
+    @property
+    def head_layers(self) -> list[int]:
+        """Indices of the backbone outputs that the neck and heads read (SiamMask: only the last one;
+        the others feed its refinement module). Target-aware channel masks apply to these."""
+        n = len(self.feature_channels)
+        return [n - 1] if self.mask_enabled else list(range(n))
+
     def backbone_features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Backbone outputs (a list, one map per used layer), without channel masks, before the neck.
 

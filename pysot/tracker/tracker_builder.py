@@ -5,12 +5,14 @@ from __future__ import annotations
 from torch import nn
 from yacs.config import CfgNode
 
+from pysot.tracker.siammask_tracker import SiamMaskTracker
 from pysot.tracker.siamrpn_tracker import SiamRPNTracker
 from pysot.tracker.siamrpnlt_tracker import SiamRPNLTTracker
 
 TRACKS: dict[str, type[SiamRPNTracker]] = {
     "SiamRPNTracker": SiamRPNTracker,
     "SiamRPNLTTracker": SiamRPNLTTracker,
+    "SiamMaskTracker": SiamMaskTracker,
 }
 
 
