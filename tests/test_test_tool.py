@@ -4,84 +4,33 @@ the results load in tools/eval.py; resume, sharding, worker processes, failing v
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from pysot.config import load_cfg
-from pysot.models.model_builder import ModelBuilder
-from pysot.utils.checkpoint import save_checkpoint
 from toolkit.datasets import build_dataset
 from toolkit.evaluation import report
+from tools import eval as eval_tool
+from tools import test as test_tool
 
 synthetic = pytest.importorskip("toolkit.datasets.synthetic")
 
-REPO = Path(__file__).resolve().parents[1]
-
-# atrous ResNet-18 at quarter width (the embedded default's family), tiny neck and heads; TA on
-# in the file so that the command-line override "TA.ENABLE False" is visible in the saved config
-TINY_CONFIG = """\
-META_ARC: "tiny_test"
-BACKBONE:
-    TYPE: "resnet18"
-    KWARGS:
-        used_layers: [2, 3, 4]
-        width_mult: 0.25
-ADJUST:
-    ADJUST: true
-    TYPE: "AdjustAllLayer"
-    KWARGS:
-        in_channels: [32, 64, 128]
-        out_channels: [16, 16, 16]
-RPN:
-    TYPE: "MultiRPN"
-    KWARGS:
-        anchor_num: 5
-        in_channels: [16, 16, 16]
-        weighted: true
-TRACK:
-    TYPE: "SiamRPNTracker"
-TA:
-    ENABLE: true
-"""
 FRAMES = 14  # > the 10-frame burn-in of VOT accuracy
 
 
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # so that its classes pickle by reference
-    spec.loader.exec_module(module)
-    return module
-
-
-test_tool = load_tool("test")
-eval_tool = load_tool("eval")
-
-
 @pytest.fixture(scope="module")
-def experiment(tmp_path_factory) -> Path:
-    """experiments/tiny_exp/{config.yaml, model.pth}: random weights saved with save_checkpoint."""
+def experiment(tmp_path_factory, make_tiny_experiment) -> Path:
+    """experiments/tiny_exp/{config.yaml, model.pth}: the shared tiny model, TA on in the file (so
+    that the command-line override "TA.ENABLE False" is visible in the saved config), with the last
+    conv of every cls/loc head zeroed: equal scores and zero box deltas make the tracker stay on the
+    target's last position at an anchor's size (random heads jump anywhere and the VOT accuracy
+    would have no tracked frame after the burn-in to average)."""
     folder = tmp_path_factory.mktemp("experiments") / "tiny_exp"
-    folder.mkdir()
-    (folder / "config.yaml").write_text(TINY_CONFIG)
-    cfg = load_cfg(folder / "config.yaml")
-    torch.manual_seed(0)
-    model = ModelBuilder(cfg)
-    # zero the last conv of every cls/loc head: equal scores and zero box deltas make the tracker
-    # stay on the target's last position at an anchor's size (random heads jump anywhere and the
-    # VOT accuracy would have no tracked frame after the burn-in to average)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if ".head.3." in name:
-                param.zero_()
-    save_checkpoint(folder / "model.pth", model, cfg)
+    make_tiny_experiment(folder, ta_enable=True, zero_heads=True)
     return folder
 
 
@@ -201,7 +150,7 @@ def test_bad_inputs_fail_with_named_errors(experiment, testing_dataset, tmp_path
     assert "no video named 'synth999'" in caplog.text
     bare = tmp_path / "bare"
     bare.mkdir()
-    (bare / "config.yaml").write_text(TINY_CONFIG)
+    (bare / "config.yaml").write_text((experiment / "config.yaml").read_text())
     assert run(bare, "SYNTH", testing_dataset, results) == 2
     assert f"no --snapshot given and no model.pth beside {bare / 'config.yaml'}" in caplog.text
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -37,10 +36,13 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from yacs.config import CfgNode
 
 from pysot.config import load_cfg
+from pysot.integrations.loading import DEFAULT_SNAPSHOT, resolve_snapshot
 from pysot.models.model_builder import ModelBuilder
 from pysot.tracker.tracker_builder import build_tracker
 from pysot.utils.checkpoint import CheckpointError, load_checkpoint
+from pysot.utils.cli import add_experiment_args, setup_logging, tool_parser
 from pysot.utils.distributed import process_device
+from pysot.utils.environment import log_run_environment
 from toolkit.boxes import rect_to_polygon
 from toolkit.datasets import DATASETS, build_dataset, default_dataset_root
 from toolkit.datasets.pysot_json import find_json
@@ -50,8 +52,6 @@ from toolkit.runner import RunSummary, run_dataset
 logger = logging.getLogger("tools.test")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-#: File name of an experiment's default checkpoint, stored beside its config.yaml.
-DEFAULT_SNAPSHOT = "model.pth"
 #: Seconds a non-zero rank waits for rank 0 to generate a synthetic benchmark.
 GENERATE_WAIT_S = 1800
 
@@ -77,22 +77,6 @@ class PysotTrackerFactory:
         load_checkpoint(model, self.snapshot, device)
         model.to(device).eval()
         return build_tracker(self.cfg, model)
-
-
-def resolve_snapshot(config: str | Path, snapshot: str | Path | None) -> Path:
-    """``snapshot`` if given, else ``model.pth`` beside ``config``; a missing file raises naming it."""
-    if snapshot:
-        path = Path(snapshot)
-        if not path.is_file():
-            raise FileNotFoundError(f"snapshot not found: {path}")
-        return path
-    path = Path(config).parent / DEFAULT_SNAPSHOT
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no --snapshot given and no {DEFAULT_SNAPSHOT} beside {config} "
-            f"(train one with tools/train.py --config {config}, or pass --snapshot)"
-        )
-    return path
 
 
 def default_tracker_name(config: str | Path, snapshot: str | Path) -> str:
@@ -164,10 +148,7 @@ def run_test(
         "dataset %s (%d videos, protocol %s) from %s; tracker %s from %s on %s; rank %d/%d",
         ds.name, len(ds), ds.protocol, ds.root, name, snapshot, torch_device, rank, world_size,
     )  # fmt: skip
-    logger.info(
-        "python %s, torch %s, numpy %s, opencv %s",
-        platform.python_version(), torch.__version__, np.__version__, cv2.__version__,
-    )  # fmt: skip
+    log_run_environment(logger)
     out = Path(results_dir) / ds.name / name
     if rank == 0:
         atomic_write_text(out / "config.yaml", cfg.dump())
@@ -189,14 +170,9 @@ def run_test(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
-        epilog=__doc__.split("\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--config", required=True, help="experiment config.yaml")
-    parser.add_argument(
-        "--snapshot", default="", help=f"checkpoint (default: {DEFAULT_SNAPSHOT} beside --config)"
+    parser = tool_parser(__doc__)
+    add_experiment_args(
+        parser, device="auto", threads=1, threads_help="torch CPU threads per tracking process (PySOT: 1)"
     )
     parser.add_argument("--dataset", required=True, help=f"benchmark: {', '.join(DATASETS)}")
     parser.add_argument(
@@ -217,17 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--video", default="", help="run only this video")
     parser.add_argument("--vis", action="store_true", help="show the tracking on screen (one process)")
     parser.add_argument("--num-workers", "--num_workers", type=int, default=1, help="worker processes")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch CPU threads per tracking process (default 1, as PySOT)"
-    )
-    parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides: KEY VALUE ...")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()
     logger.info("arguments: %s", vars(args))
     rank = int(os.environ.get("RANK", "0"))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -243,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 video=args.video or None,
                 num_workers=args.num_workers,
                 device=args.device,
-                threads=args.threads,
+                threads=args.threads or None,
                 overrides=args.opts,
                 vis=args.vis,
                 rank=rank,

@@ -22,15 +22,25 @@ from pysot.utils.device import select_device
 logger = logging.getLogger(__name__)
 
 
+#: File name of an experiment's default checkpoint, stored beside its config.yaml.
 DEFAULT_SNAPSHOT = "model.pth"
 
 
 def resolve_snapshot(config: str | Path, snapshot: str | Path | None) -> Path:
-    """``snapshot`` if given, else ``model.pth`` beside ``config`` (as ``tools/test.py``); must exist."""
-    path = Path(snapshot) if snapshot else Path(config).parent / DEFAULT_SNAPSHOT
+    """``snapshot`` if given, else ``model.pth`` beside ``config`` (an experiment's default
+    checkpoint); a missing file raises ``FileNotFoundError`` naming it. Every tool resolves
+    ``--snapshot`` here."""
+    if snapshot:
+        path = Path(snapshot)
+        if not path.is_file():
+            raise FileNotFoundError(f"snapshot not found: {path}")
+        return path
+    path = Path(config).parent / DEFAULT_SNAPSHOT
     if not path.is_file():
-        hint = "" if snapshot else " (no snapshot given: looked beside the config)"
-        raise FileNotFoundError(f"snapshot not found: {path}{hint}")
+        raise FileNotFoundError(
+            f"no --snapshot given and no {DEFAULT_SNAPSHOT} beside {config} "
+            f"(train one with tools/train.py --config {config}, or pass --snapshot)"
+        )
     return path
 
 
