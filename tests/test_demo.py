@@ -122,3 +122,47 @@ def test_bag_avi(tmp_path, capsys):
     assert demo.main(argv + ["--output", str(output), "--max-frames", "20"]) == 0
     assert "tracked 20 frames at" in capsys.readouterr().out
     assert count_frames(output) == (20, (480, 360))
+
+
+class MaskTracker(IndexTracker):
+    """Returns a SiamMask-style output: a polygon and a float mask (left half 0.9, right half 0.1)."""
+
+    mask_threshold = 0.5
+
+    def track(self, img):
+        mask = np.zeros(img.shape[:2], np.float32)
+        mask[:, : img.shape[1] // 2] = 0.9
+        mask[:, img.shape[1] // 2 :] = 0.1
+        return {
+            "bbox": [2.0, 2.0, 8.0, 8.0],
+            "best_score": 0.5,
+            "polygon": [2, 2, 10, 2, 10, 10, 2, 10],
+            "mask": mask,
+        }
+
+
+def test_draw_mask_and_polygon_as_pysot_demo():
+    frame = np.full((80, 120, 3), 100, np.uint8)
+    mask = np.zeros((80, 120), np.float32)
+    mask[40:, :] = 0.9
+    polygon = [60, 45, 100, 45, 100, 70, 60, 70]
+    out = demo.draw(frame, [10, 30, 8, 8], 0.5, 1, polygon=polygon, mask=mask, mask_threshold=0.5)
+    # outside the mask: 0.77 * 100 - 1 = 76; inside: green 0.77 * 100 + 0.23 * 255 - 1 = 134.65 -> 135
+    assert tuple(out[35, 110]) == (76, 76, 76)
+    assert tuple(out[78, 5]) == (76, 135, 76)
+    assert tuple(out[45, 80]) == (0, 255, 0)  # on the polygon's top edge
+    assert tuple(out[30, 14]) == (76, 76, 76)  # no box drawn when there is a polygon
+    plain = demo.draw(frame, [10, 30, 8, 8], 0.5, 1)
+    assert tuple(plain[30, 14]) == (0, 255, 0) and tuple(plain[78, 5]) == (100, 100, 100)
+
+
+def test_run_demo_draws_siammask_outputs(tmp_path, monkeypatch):
+    calls = []
+    real_draw = demo.draw
+    monkeypatch.setattr(demo, "draw", lambda *a, **k: calls.append(k) or real_draw(*a, **k))
+    frames = [np.full((24, 32, 3), i, np.uint8) for i in range(3)]
+    video = write_video(tmp_path / "clip.avi", frames)
+    demo.run_demo(MaskTracker(), video, init_box=[2, 2, 8, 8], output=tmp_path / "out.avi")
+    assert calls[0] == {}  # frame 0: the init box
+    assert [c["polygon"] for c in calls[1:]] == [[2, 2, 10, 2, 10, 10, 2, 10]] * 2
+    assert all(c["mask"].shape == (24, 32) and c["mask_threshold"] == 0.5 for c in calls[1:])

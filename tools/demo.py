@@ -127,11 +127,32 @@ def select_box(frame: np.ndarray) -> list[float]:
     return [float(x), float(y), float(w), float(h)]
 
 
-def draw(frame: np.ndarray, box: Sequence[float], score: float, index: int) -> np.ndarray:
-    """Draw the box, its score and the frame index on a copy of ``frame``."""
+def draw(
+    frame: np.ndarray,
+    box: Sequence[float],
+    score: float,
+    index: int,
+    polygon: Sequence[float] | None = None,
+    mask: np.ndarray | None = None,
+    mask_threshold: float = 0.5,
+) -> np.ndarray:
+    """Draw the box (or SiamMask's ``polygon``), its score and the frame index on a copy of ``frame``.
+
+    With a ``mask`` (H, W) of probabilities, as PySOT's demo: the pixels above ``mask_threshold``
+    are tinted green (``0.77 * frame + 0.23 * (0, 255, 0) - 1``) and the polygon is drawn instead of
+    the box.
+    """
     out = frame.copy()
-    x, y, w, h = (int(round(v)) for v in box)
-    cv2.rectangle(out, (x, y), (x + w, y + h), (0, 255, 0), 2)
+    if mask is not None:
+        on = (np.asarray(mask) > mask_threshold).astype(np.uint8) * 255
+        tint = np.stack([np.zeros_like(on), on, np.zeros_like(on)], axis=-1)
+        out = cv2.addWeighted(out, 0.77, tint, 0.23, -1)
+    if polygon is not None:
+        points = np.asarray(polygon, dtype=np.float64).reshape(-1, 1, 2).round().astype(np.int32)
+        cv2.polylines(out, [points], True, (0, 255, 0), 2)
+    else:
+        x, y, w, h = (int(round(v)) for v in box)
+        cv2.rectangle(out, (x, y), (x + w, y + h), (0, 255, 0), 2)
     cv2.putText(out, f"#{index} {score:.3f}", (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 255, 255), 2)
     return out
 
@@ -159,7 +180,9 @@ def run_demo(
     """Track through ``source`` from ``init_box`` (or a mouse selection); annotate and/or show frames.
 
     Args:
-        tracker: anything with ``init(img_bgr, xywh)`` and ``track(img_bgr) -> dict(bbox, best_score)``.
+        tracker: anything with ``init(img_bgr, xywh)`` and ``track(img_bgr) -> dict(bbox, best_score)``;
+            a ``polygon`` (and ``mask``) in that dict, as SiamMask returns, is drawn instead of the box
+            (the mask thresholded at the tracker's ``mask_threshold``).
         source: video file, image folder, or camera index.
         init_box: [x, y, w, h] on the first frame; ``None`` asks for a selection, which needs a display.
         output: annotated video (``.mp4`` mp4v, ``.avi``/``.mkv`` MJPG); written without a display.
@@ -172,6 +195,7 @@ def run_demo(
     if show and not has_display():
         raise RuntimeError("--show needs a display (none found); use --output to write a video instead")
     frames, source_fps = open_source(source)
+    mask_threshold = getattr(tracker, "mask_threshold", 0.5)
     writer = None
     boxes: list[list[float]] = []
     scores: list[float] = []
@@ -196,7 +220,10 @@ def run_demo(
             scores.append(score)
             if output_path is None and not show:
                 continue
-            annotated = draw(frame, box, score, index)
+            extra = {}
+            if index > 0 and "polygon" in out:  # SiamMask: rotated box and mask, as PySOT's demo
+                extra = dict(polygon=out["polygon"], mask=out.get("mask"), mask_threshold=mask_threshold)
+            annotated = draw(frame, box, score, index, **extra)
             if output_path is not None:
                 if writer is None:
                     size = (frame.shape[1], frame.shape[0])
