@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from _ecosystem import make_tiny_experiment
 from PIL import Image
 
 from pysot.integrations import got10k_adapter
@@ -76,11 +75,11 @@ def test_importable_without_got10k(monkeypatch):
     assert adapter.update(np.zeros((3, 3, 3), dtype=np.uint8)).tolist() == [1.0, 0.0, 2.0, 2.0]
 
 
-def test_got10k_track_equals_direct_tracking(tmp_path):
+def test_got10k_track_equals_direct_tracking(tmp_path, tiny_experiment):
     got10k_trackers = pytest.importorskip("got10k.trackers")
     assert issubclass(TaSiamRPNGot10k, got10k_trackers.Tracker)
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     generate("SYNTH", tmp_path / "data", num_videos=1, max_frames=8)
     seq = build_dataset("SYNTH", tmp_path / "data" / "SYNTH")[0]
     # PNG (lossless): PIL and OpenCV decode the same pixels, so both paths see identical images.

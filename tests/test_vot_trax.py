@@ -15,7 +15,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-from _ecosystem import make_tiny_experiment
 
 from pysot.integrations.vot_trax import region_values, vot_init_rect
 from toolkit.datasets import build_dataset
@@ -89,9 +88,9 @@ def _rectangle(values):
     return Rectangle.create(*[float(v) for v in values])
 
 
-def test_trax_server_reproduces_run_vot(tmp_path):
+def test_trax_server_reproduces_run_vot(tmp_path, tiny_experiment):
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     generate("SYNTH-VOT", tmp_path / "data", num_videos=1, max_frames=24)
     generate("SYNTH", tmp_path / "data", num_videos=1, max_frames=12)
     polygons = build_dataset("SYNTH-VOT", tmp_path / "data" / "SYNTH-VOT")[0]
@@ -164,7 +163,7 @@ def _vot_workspace(root, seq, trackers_ini_text):
     return root
 
 
-def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path):
+def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path, tiny_experiment):
     """`vot evaluate` (vot-toolkit 0.7.4, reset-based experiment) with the printed trackers.ini section
     gives run_vot's trajectory: the same failures and re-initialisations, the same boxes."""
     pytest.importorskip("vot.tracker")
@@ -175,7 +174,7 @@ def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path):
     from pysot.integrations.vot_trax import trackers_ini
 
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     generate("SYNTH-VOT", tmp_path / "data", num_videos=1, max_frames=24)
     seq = build_dataset("SYNTH-VOT", tmp_path / "data" / "SYNTH-VOT")[0]
     _, tracker = load_tracker(config, snapshot, "cpu")
