@@ -9,7 +9,6 @@ and every value to 1e-6.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import math
@@ -20,16 +19,14 @@ import numpy as np
 import pytest
 
 DATA = Path(__file__).resolve().parent / "data" / "eval_golden"
-REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("OTB100", "LaSOT", "VOT2018", "VOT2018-LT")
 EXPECTED = json.loads((DATA / "expected.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def eval_tool():
-    spec = importlib.util.spec_from_file_location("tools_eval", REPO / "tools" / "eval.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from tools import eval as module
+
     return module
 
 

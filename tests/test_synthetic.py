@@ -3,7 +3,7 @@ layout, train/test texture disjointness, atomic generation, training pairs, Open
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import math
 from pathlib import Path
@@ -26,17 +26,13 @@ from toolkit.datasets.synth_render import (
 from toolkit.datasets.synth_textures import SKIMAGE_SOURCES, procedural_textures, texture_bank
 from toolkit.datasets.synthetic import generate, generate_into, sample_pair
 
-REPO = Path(__file__).resolve().parents[1]
 OTB_KEYS = ["video_dir", "init_rect", "img_names", "gt_rect", "attr"]  # PySOT's OTB100.json order
 VOT_KEYS = ["video_dir", "init_rect", "img_names", "gt_rect", *VOT_TAGS]  # PySOT's VOT2018.json order
 
 
 def _load_tool(name: str):
-    """A module of tools/ (a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The command-line tool ``tools/<name>.py`` as a module."""
+    return importlib.import_module(f"tools.{name}")
 
 
 def _tree_bytes(folder: Path) -> dict[str, bytes]:
