@@ -1,17 +1,20 @@
-"""tools/demo.py: sources, headless behaviour, annotated output video, and the CLI."""
+"""toolkit.demo and tools/demo.py: sources, headless behaviour, annotated output video, and the CLI."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from _ecosystem import bag_video, load_tool, make_tiny_experiment, write_video
 
+from toolkit import demo
 from toolkit.datasets import build_dataset
 from toolkit.datasets.synthetic import generate
+from tools import demo as demo_tool
 
-demo = load_tool("demo")
+REPO = Path(__file__).resolve().parents[1]
 
 # The bag in the first frame of bag.avi (480x360), read off the image.
 BAG_INIT = "315,140,113,115"
@@ -25,6 +28,22 @@ class IndexTracker:
 
     def track(self, img):
         return {"bbox": [float(img[0, 0, 0]), 0.0, 4.0, 4.0], "best_score": 0.25}
+
+
+def bag_video() -> Path | None:
+    """``../shared/data/bag.avi`` (reference material outside the repository), or None if absent."""
+    path = REPO.parent / "shared" / "data" / "bag.avi"
+    return path if path.is_file() else None
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path:
+    """Write BGR frames to an MJPG ``.avi`` (readable by every OpenCV build with FFmpeg)."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
 
 
 def count_frames(path):
@@ -75,9 +94,9 @@ def test_missing_source_and_bad_output_suffix(tmp_path):
         demo.run_demo(IndexTracker(), tmp_path, init_box=[0, 0, 4, 4], output=tmp_path / "out.gif")
 
 
-def test_video_file_tracks_as_direct_loop_and_writes_annotated_video(tmp_path, capsys):
+def test_video_file_tracks_as_direct_loop_and_writes_annotated_video(tmp_path, capsys, tiny_experiment):
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     generate("SYNTH", tmp_path / "data", num_videos=1, max_frames=8)
     seq = build_dataset("SYNTH", tmp_path / "data" / "SYNTH")[0]
     video = write_video(tmp_path / "clip.avi", [seq.load_image(i) for i in range(len(seq))])
@@ -100,7 +119,7 @@ def test_video_file_tracks_as_direct_loop_and_writes_annotated_video(tmp_path, c
 
     # The command line: same run, an .avi output (MJPG), FPS printed.
     assert (
-        demo.main(
+        demo_tool.main(
             ["--config", str(config), "--snapshot", str(snapshot), "--video", str(video)]
             + ["--init", ",".join(str(v) for v in init), "--output", str(tmp_path / "cli.avi")]
         )
@@ -111,15 +130,15 @@ def test_video_file_tracks_as_direct_loop_and_writes_annotated_video(tmp_path, c
     assert count_frames(tmp_path / "cli.avi") == (8, (seq.width, seq.height))
 
 
-def test_bag_avi(tmp_path, capsys):
+def test_bag_avi(tmp_path, capsys, tiny_experiment):
     bag = bag_video()
     if bag is None:
         pytest.skip("bag.avi (reference material outside the repository) is not present")
     torch.set_num_threads(1)
-    config, snapshot = make_tiny_experiment(tmp_path / "exp")
+    config, snapshot = tiny_experiment
     output = tmp_path / "bag_tracked.mp4"
     argv = ["--config", str(config), "--snapshot", str(snapshot), "--video", str(bag), "--init", BAG_INIT]
-    assert demo.main(argv + ["--output", str(output), "--max-frames", "20"]) == 0
+    assert demo_tool.main(argv + ["--output", str(output), "--max-frames", "20"]) == 0
     assert "tracked 20 frames at" in capsys.readouterr().out
     assert count_frames(output) == (20, (480, 360))
 

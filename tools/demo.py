@@ -1,5 +1,7 @@
 """Track one target in a video file, an image folder or a camera; optionally write an annotated video.
 
+The frame loop, sources and drawing: ``toolkit.demo``.
+
 Examples:
   # headless: initial box given, annotated video written, FPS printed
   python tools/demo.py --config experiments/ta_siamrpn_tiny_synth/config.yaml \\
@@ -13,245 +15,16 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import logging
-import os
-import re
 import sys
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 
-import cv2
-import numpy as np
-import torch
-
-logger = logging.getLogger("tools.demo")
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-# Output container -> FourCC code of a codec that OpenCV's FFmpeg backend writes without extra libs.
-FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
-WINDOW = "Ta-SiamRPN++ demo"
-
-
-@dataclass
-class DemoResult:
-    """What a demo run produced.
-
-    boxes: (N, 4) float64 [x, y, w, h] per frame (0-based top-left corner; frame 0 = the init box);
-    scores: (N,) tracker confidence (``best_score``; 1.0 on frame 0);
-    fps: frames per second of the tracker alone (init + track calls, no decoding or drawing);
-    output: the annotated video written, or None.
-    """
-
-    boxes: np.ndarray
-    scores: np.ndarray
-    fps: float
-    output: Path | None
-
-
-def parse_box(text: str) -> list[float]:
-    """``"x,y,w,h"`` -> [x, y, w, h] floats; w and h must be positive."""
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-    try:
-        box = [float(p) for p in parts]
-    except ValueError:
-        box = []
-    if len(box) != 4 or box[2] <= 0 or box[3] <= 0:
-        raise ValueError(f"--init must be 'x,y,w,h' with w, h > 0, got {text!r}")
-    return box
-
-
-def _natural_key(path: Path) -> list:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
-
-
-def open_source(source: str | int | Path) -> tuple[Iterator[np.ndarray], float | None]:
-    """A camera index (``0`` or ``"0"``), an image folder or a video file -> (BGR frames, its FPS or None).
-
-    Image folders are read in natural name order (``img2`` before ``img10``).
-    """
-    if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
-        return _capture_frames(cv2.VideoCapture(int(source)), f"camera {source}")
-    path = Path(source)
-    if path.is_dir():
-        files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
-        if not files:
-            raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in folder {path}")
-        return _image_frames(files), None
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"video source not found: {path} (expected a video file, a folder or a camera index)"
-        )
-    return _capture_frames(cv2.VideoCapture(str(path)), str(path))
-
-
-def _image_frames(files: Sequence[Path]) -> Iterator[np.ndarray]:
-    for file in files:
-        frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise OSError(f"cannot read image {file}")
-        yield frame
-
-
-def _capture_frames(capture: cv2.VideoCapture, name: str) -> tuple[Iterator[np.ndarray], float | None]:
-    if not capture.isOpened():
-        raise OSError(f"cannot open {name}")
-    fps = capture.get(cv2.CAP_PROP_FPS)
-
-    def frames() -> Iterator[np.ndarray]:
-        try:
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    return
-                yield frame
-        finally:
-            capture.release()
-
-    return frames(), (fps if fps and fps > 0 else None)
-
-
-def has_display() -> bool:
-    """Whether an OpenCV window can be shown (on Linux: an X11 or Wayland display is set)."""
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
-
-
-def select_box(frame: np.ndarray) -> list[float]:
-    """Let the user drag the initial box on ``frame`` (cv2.selectROI); [x, y, w, h]."""
-    x, y, w, h = cv2.selectROI(WINDOW, frame, showCrosshair=False, fromCenter=False)
-    if w <= 0 or h <= 0:
-        raise RuntimeError("no box selected (selection cancelled)")
-    return [float(x), float(y), float(w), float(h)]
-
-
-def draw(
-    frame: np.ndarray,
-    box: Sequence[float],
-    score: float,
-    index: int,
-    polygon: Sequence[float] | None = None,
-    mask: np.ndarray | None = None,
-    mask_threshold: float = 0.5,
-) -> np.ndarray:
-    """Draw the box (or SiamMask's ``polygon``), its score and the frame index on a copy of ``frame``.
-
-    With a ``mask`` (H, W) of probabilities, as PySOT's demo: the pixels above ``mask_threshold``
-    are tinted green (``0.77 * frame + 0.23 * (0, 255, 0) - 1``) and the polygon is drawn instead of
-    the box.
-    """
-    out = frame.copy()
-    if mask is not None:
-        on = (np.asarray(mask) > mask_threshold).astype(np.uint8) * 255
-        tint = np.stack([np.zeros_like(on), on, np.zeros_like(on)], axis=-1)
-        out = cv2.addWeighted(out, 0.77, tint, 0.23, -1)
-    if polygon is not None:
-        points = np.asarray(polygon, dtype=np.float64).reshape(-1, 1, 2).round().astype(np.int32)
-        cv2.polylines(out, [points], True, (0, 255, 0), 2)
-    else:
-        x, y, w, h = (int(round(v)) for v in box)
-        cv2.rectangle(out, (x, y), (x + w, y + h), (0, 255, 0), 2)
-    cv2.putText(out, f"#{index} {score:.3f}", (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 255, 255), 2)
-    return out
-
-
-def _open_writer(output: Path, size: tuple[int, int], fps: float) -> cv2.VideoWriter:
-    fourcc = FOURCC.get(output.suffix.lower())
-    if fourcc is None:
-        raise ValueError(f"--output must end in one of {sorted(FOURCC)}, got {output}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*fourcc), fps, size)
-    if not writer.isOpened():
-        raise OSError(f"OpenCV cannot write {output} with codec {fourcc}")
-    return writer
-
-
-def run_demo(
-    tracker,
-    source: str | int | Path,
-    init_box: Sequence[float] | None = None,
-    output: str | Path | None = None,
-    show: bool = False,
-    max_frames: int | None = None,
-    output_fps: float | None = None,
-) -> DemoResult:
-    """Track through ``source`` from ``init_box`` (or a mouse selection); annotate and/or show frames.
-
-    Args:
-        tracker: anything with ``init(img_bgr, xywh)`` and ``track(img_bgr) -> dict(bbox, best_score)``;
-            a ``polygon`` (and ``mask``) in that dict, as SiamMask returns, is drawn instead of the box
-            (the mask thresholded at the tracker's ``mask_threshold``).
-        source: video file, image folder, or camera index.
-        init_box: [x, y, w, h] on the first frame; ``None`` asks for a selection, which needs a display.
-        output: annotated video (``.mp4`` mp4v, ``.avi``/``.mkv`` MJPG); written without a display.
-        show: show the frames in a window (``q`` or Esc stops).
-        max_frames: stop after this many frames (cameras never end).
-        output_fps: frame rate of the written video (default: the source's, else 30).
-    """
-    if init_box is None and not has_display():
-        raise RuntimeError("no display for selecting the target: pass --init x,y,w,h")
-    if show and not has_display():
-        raise RuntimeError("--show needs a display (none found); use --output to write a video instead")
-    frames, source_fps = open_source(source)
-    mask_threshold = getattr(tracker, "mask_threshold", 0.5)
-    writer = None
-    boxes: list[list[float]] = []
-    scores: list[float] = []
-    tracker_time = 0.0
-    output_path = Path(output) if output is not None else None
-    try:
-        for index, frame in enumerate(frames):
-            if max_frames is not None and index >= max_frames:
-                break
-            if index == 0:
-                box = [float(v) for v in (init_box if init_box is not None else select_box(frame))]
-                start = time.perf_counter()
-                tracker.init(frame, box)
-                tracker_time += time.perf_counter() - start
-                score = 1.0
-            else:
-                start = time.perf_counter()
-                out = tracker.track(frame)
-                tracker_time += time.perf_counter() - start
-                box, score = [float(v) for v in out["bbox"]], float(out["best_score"])
-            boxes.append(box)
-            scores.append(score)
-            if output_path is None and not show:
-                continue
-            extra = {}
-            if index > 0 and "polygon" in out:  # SiamMask: rotated box and mask, as PySOT's demo
-                extra = dict(polygon=out["polygon"], mask=out.get("mask"), mask_threshold=mask_threshold)
-            annotated = draw(frame, box, score, index, **extra)
-            if output_path is not None:
-                if writer is None:
-                    size = (frame.shape[1], frame.shape[0])
-                    writer = _open_writer(output_path, size, output_fps or source_fps or 30.0)
-                writer.write(annotated)
-            if show:
-                cv2.imshow(WINDOW, annotated)
-                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
-                    break
-    finally:
-        if writer is not None:
-            writer.release()
-        if show:
-            cv2.destroyAllWindows()
-    if not boxes:
-        raise RuntimeError(f"no frames could be read from {source}")
-    fps = len(boxes) / tracker_time if tracker_time > 0 else float("inf")
-    return DemoResult(np.array(boxes), np.array(scores), fps, output_path)
+from pysot.utils.cli import add_experiment_args, set_threads, setup_logging, tool_parser
+from toolkit.demo import parse_box, run_demo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n", 2)[2],
-    )
-    parser.add_argument("--config", required=True, help="experiment config.yaml")
-    parser.add_argument("--snapshot", default=None, help="checkpoint (default: model.pth beside --config)")
+    parser = tool_parser(__doc__)
+    add_experiment_args(parser, device="cpu", threads=0)
     parser.add_argument(
         "--video",
         "--video_name",
@@ -265,9 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", default=None, help="write the annotated video here (.mp4 or .avi)")
     parser.add_argument("--show", action="store_true", help="show the tracking in a window")
     parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     return parser
 
 
@@ -275,10 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pysot.integrations.loading import load_tracker
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    setup_logging()
     init_box = parse_box(args.init) if args.init else None
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     _, tracker = load_tracker(args.config, args.snapshot, args.device, args.opts)
     result = run_demo(tracker, args.video, init_box, args.output, args.show, args.max_frames)
     print(f"tracked {len(result.boxes)} frames at {result.fps:.1f} FPS (tracker only)")
