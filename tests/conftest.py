@@ -99,6 +99,16 @@ def calibrate_batchnorm(model: torch.nn.Module, seed: int) -> None:
 
 
 @pytest.fixture(scope="session")
+def bag_video() -> Path:
+    """``../shared/data/bag.avi`` (reference material outside the repository); the test is skipped
+    when it is absent."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "bag.avi"
+    if not path.is_file():
+        pytest.skip("bag.avi (reference material outside the repository) is not present")
+    return path
+
+
+@pytest.fixture(scope="session")
 def make_tiny_experiment() -> Callable[..., tuple[Path, Path]]:
     """:func:`write_tiny_experiment`, for tests that need another folder, seed or head setting."""
     return write_tiny_experiment

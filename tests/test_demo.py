@@ -14,8 +14,6 @@ from toolkit.datasets import build_dataset
 from toolkit.datasets.synthetic import generate
 from tools import demo as demo_tool
 
-REPO = Path(__file__).resolve().parents[1]
-
 # The bag in the first frame of bag.avi (480x360), read off the image.
 BAG_INIT = "315,140,113,115"
 
@@ -28,12 +26,6 @@ class IndexTracker:
 
     def track(self, img):
         return {"bbox": [float(img[0, 0, 0]), 0.0, 4.0, 4.0], "best_score": 0.25}
-
-
-def bag_video() -> Path | None:
-    """``../shared/data/bag.avi`` (reference material outside the repository), or None if absent."""
-    path = REPO.parent / "shared" / "data" / "bag.avi"
-    return path if path.is_file() else None
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path:
@@ -130,10 +122,8 @@ def test_video_file_tracks_as_direct_loop_and_writes_annotated_video(tmp_path, c
     assert count_frames(tmp_path / "cli.avi") == (8, (seq.width, seq.height))
 
 
-def test_bag_avi(tmp_path, capsys, tiny_experiment):
-    bag = bag_video()
-    if bag is None:
-        pytest.skip("bag.avi (reference material outside the repository) is not present")
+def test_bag_avi(tmp_path, capsys, tiny_experiment, bag_video):
+    bag = bag_video
     torch.set_num_threads(1)
     config, snapshot = tiny_experiment
     output = tmp_path / "bag_tracked.mp4"
