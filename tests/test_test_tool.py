@@ -124,8 +124,9 @@ def test_torchrun_ranks_shard_the_videos(experiment, testing_dataset, tmp_path, 
     monkeypatch.setenv("WORLD_SIZE", "2")
     results = tmp_path / "results"
     assert run(experiment, "SYNTH", testing_dataset, results, "TA.ENABLE", "False") == 0
-    # rank 1 of 2 runs every second video from the second one; only rank 0 saves the config
-    assert sorted(p.name for p in (results / "SYNTH/tiny_exp").iterdir()) == ["synth002.txt"]
+    # rank 1 of 2 runs every second video from the second one; each rank saves the (same) config
+    # just before its first result
+    assert sorted(p.name for p in (results / "SYNTH/tiny_exp").iterdir()) == ["config.yaml", "synth002.txt"]
 
 
 def test_tracker_factory_survives_pickling_for_worker_processes(experiment):

@@ -46,7 +46,7 @@ from pysot.utils.environment import log_run_environment
 from toolkit.boxes import rect_to_polygon
 from toolkit.datasets import DATASETS, build_dataset, default_dataset_root
 from toolkit.datasets.pysot_json import find_json
-from toolkit.results import atomic_write_text
+from toolkit.run_folder import RunFolder, sha256_file
 from toolkit.runner import RunSummary, run_dataset
 
 logger = logging.getLogger("tools.test")
@@ -128,8 +128,12 @@ def run_test(
     rank: int = 0,
     world_size: int = 1,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> RunSummary:
     """Everything ``tools/test.py`` does after parsing its arguments; returns the run summary.
+
+    ``overwrite``: empty a results folder produced by another config or snapshot and start over
+    (without it such a folder raises :class:`toolkit.run_folder.RunFolderError`).
 
     ``threads``: torch CPU threads per tracking process (PySOT: 1; ``None`` keeps torch's default).
     """
@@ -149,24 +153,29 @@ def run_test(
         ds.name, len(ds), ds.protocol, ds.root, name, snapshot, torch_device, rank, world_size,
     )  # fmt: skip
     log_run_environment(logger)
-    out = Path(results_dir) / ds.name / name
-    if rank == 0:
-        atomic_write_text(out / "config.yaml", cfg.dump())
-        logger.info("merged config (saved to %s):\n%s", out / "config.yaml", cfg.dump())
+    if overwrite and world_size > 1:
+        raise ValueError("--overwrite cannot be used under torchrun (the ranks share the folder)")
+    # the resume contract (toolkit/run_folder.py): checked before anything is written, config.yaml
+    # (with the snapshot's sha256) written just before the first result
+    folder = RunFolder(Path(results_dir) / ds.name / name, cfg.dump(), snapshot.name, sha256_file(snapshot))
+    logger.info("merged config (saved to %s with the first result):\n%s", folder.config_path, cfg.dump())
     workers = 1 if vis else num_workers
     factory = PysotTrackerFactory(cfg, snapshot.resolve(), str(torch_device), threads)
-    return run_dataset(
-        ds,
-        factory,
-        results_dir,
-        name,
-        videos=[video] if video else None,
-        num_workers=workers,
-        rank=rank,
-        world_size=world_size,
-        on_frame=_show_frame if vis else None,
-        progress=progress,
-    )
+    with folder.lock(rank, world_size):
+        folder.check(overwrite=overwrite)
+        return run_dataset(
+            ds,
+            factory,
+            results_dir,
+            name,
+            videos=[video] if video else None,
+            num_workers=workers,
+            rank=rank,
+            world_size=world_size,
+            on_frame=_show_frame if vis else None,
+            progress=progress,
+            before_write=folder.ensure_saved,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--video", default="", help="run only this video")
     parser.add_argument("--vis", action="store_true", help="show the tracking on screen (one process)")
     parser.add_argument("--num-workers", "--num_workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start over in a results folder produced by another config or snapshot (deletes its results)",
+    )
     return parser
 
 
@@ -219,7 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 vis=args.vis,
                 rank=rank,
                 world_size=world_size,
+                overwrite=args.overwrite,
             )
+    except KeyboardInterrupt:
+        logger.error("interrupted; complete videos are kept, rerun the command to resume")
+        return 130
     except (FileNotFoundError, FileExistsError, KeyError, ValueError, CheckpointError) as err:
         logger.error("%s", err.args[0] if isinstance(err, KeyError) and err.args else err)
         return 2

@@ -10,6 +10,7 @@ under ``state_dict`` (PySOT training snapshots, ours) or ``model``; keys with or
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +48,42 @@ def _listing(items: list[str]) -> str:
     return "[" + ", ".join(shown) + "]" + more
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def _read(path: str | Path, device: str | torch.device = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)``; any file it cannot read raises
+    :class:`CheckpointError` with one line naming the file and what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    return torch.load(str(path), map_location=device, weights_only=True)
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if not head:
+        raise CheckpointError(f"{path}: not a checkpoint: the file is empty (0 bytes)")
+    # torch.save writes a zip archive; old (legacy) files are a pickle, whose protocol 2+ opcode is 0x80
+    if not head.startswith(_ZIP_MAGIC) and head[0] != 0x80:
+        raise CheckpointError(
+            f"{path}: not a PyTorch checkpoint (it starts with {head!r}; torch.save writes a zip archive)"
+        )
+    try:
+        return torch.load(str(path), map_location=device, weights_only=True)
+    except pickle.UnpicklingError as err:
+        lines = str(err).splitlines()
+        reason = next((line for line in lines if "GLOBAL" in line or "Unsupported" in line), "")
+        raise CheckpointError(
+            f"{path}: refused: the checkpoint holds objects other than tensors and plain containers, "
+            f"which torch.load(weights_only=True) does not run ({reason.strip() or _first_line(str(err))})"
+        ) from None
+    except Exception as err:  # truncated zip, bad record, unreadable pickle: one line naming the file
+        kind = "a truncated or corrupt zip archive" if head.startswith(_ZIP_MAGIC) else "an unreadable pickle"
+        detail = _first_line(str(err)).split(". ")[0]
+        why = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
+        raise CheckpointError(f"{path}: cannot read the checkpoint, {kind} ({why})") from None
 
 
 def extract_state_dict(
