@@ -19,9 +19,6 @@ logger = logging.getLogger(__name__)
 _C = CN()
 
 _C.META_ARC = "siamrpn_r50_l234_dwxcorr"
-# PySOT kept a CUDA switch here; the device is chosen by the tools (--device), this key is only
-# read as a hint ("use CUDA when present").
-_C.CUDA = True
 
 # ------------------------------------------------------------------------ training
 _C.TRAIN = CN()
@@ -48,7 +45,6 @@ _C.TRAIN.CLS_WEIGHT = 1.0
 _C.TRAIN.LOC_WEIGHT = 1.2
 _C.TRAIN.MASK_WEIGHT = 1
 _C.TRAIN.PRINT_FREQ = 20
-_C.TRAIN.LOG_GRADS = False
 _C.TRAIN.GRAD_CLIP = 10.0
 _C.TRAIN.BASE_LR = 0.005
 # Seed of the training run (data sampling, augmentation, initialisation).
@@ -191,9 +187,11 @@ _C.TA.FALLBACK_STEP = 0.5
 _C.TA.SEED = 0
 
 # Keys that appear in some PySOT yaml files but were never defined by PySOT's config (its
-# siamrpn_r50_l234_dwxcorr_lt yaml fails to load in PySOT itself). They are accepted and ignored
-# with a warning so those files load unchanged.
-for _key in ("BACKBONE.CHANNELS", "ADJUST.ADJUST_CHANNEL", "RPN.WEIGHTED"):
+# siamrpn_r50_l234_dwxcorr_lt yaml fails to load in PySOT itself), and PySOT keys that nothing here
+# reads: CUDA (the device is each tool's --device, CUDA when present) and TRAIN.LOG_GRADS (no
+# gradient histograms). They are accepted and ignored with a warning, so those files, and
+# checkpoints whose saved config carries them, load unchanged.
+for _key in ("BACKBONE.CHANNELS", "ADJUST.ADJUST_CHANNEL", "RPN.WEIGHTED", "CUDA", "TRAIN.LOG_GRADS"):
     _C.register_deprecated_key(_key)
 
 

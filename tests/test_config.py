@@ -58,6 +58,17 @@ def test_lt_yaml_stray_keys_are_ignored(caplog):
     assert (cfg.TRACK.CONFIDENCE_LOW, cfg.TRACK.CONFIDENCE_HIGH) == (0.8, 0.998)
 
 
+def test_unread_pysot_keys_load_and_are_dropped(tmp_path):
+    # PySOT's CUDA and TRAIN.LOG_GRADS are read by nothing here (the device is --device, CUDA when
+    # present; no gradient histograms): files and checkpoint configs that carry them still load,
+    # from the file and as command-line overrides
+    path = tmp_path / "config.yaml"
+    path.write_text("CUDA: false\nTRAIN:\n  LOG_GRADS: true\n  EPOCH: 3\n")
+    cfg = load_cfg(path, ["CUDA", "True"])
+    assert "CUDA" not in cfg and "LOG_GRADS" not in cfg.TRAIN and cfg.TRAIN.EPOCH == 3
+    assert "CUDA" not in cfg.dump() and "LOG_GRADS" not in cfg.dump()
+
+
 @pytest.mark.parametrize("suffix", ["", "_otb"])
 def test_ta_configs_are_baseline_plus_ta_enable(suffix):
     base = load_cfg(_path(f"siamrpn_r50_l234_dwxcorr{suffix}"))
