@@ -31,18 +31,19 @@ __all__ = [
 
 def draw_vot_report(report: Mapping, out_dir: PathLike, bold_name: str | None = None) -> List[Path]:
     """AR plot, EAO ranking, expected-overlap curves and (PySOT convention with tags) the per-tag EAO
-    radar of a VOT report, in either convention (``report["protocol"]`` ``"pysot"`` or ``"vot"``)."""
+    radar of a VOT report, in either scoring convention (the report's ``"protocol"`` key: ``"pysot"``
+    or ``"vot"``)."""
     trackers = report["trackers"]
     name = report["dataset"]
-    protocol = report.get("protocol", "pysot")
-    key, label, lower_better = AR_AXES[protocol]
+    convention = report.get("protocol", "pysot")
+    key, label, lower_better = AR_AXES[convention]
     eao = {t: r["eao"] for t, r in trackers.items()}
     written = [
         draw_ar({t: r["accuracy"] for t, r in trackers.items()}, {t: r[key] for t, r in trackers.items()},
                 name, out_dir, robustness_label=label, lower_is_better=lower_better, bold_name=bold_name),
         draw_eao_ranking(eao, name, out_dir, bold_name=bold_name),
     ]
-    curve_key, interval_key = ("eao_curve", "eao_interval") if protocol == "vot" else (
+    curve_key, interval_key = ("eao_curve", "eao_interval") if convention == "vot" else (
         "expected_overlap_curve", "eao_interval_low_high")
     first = next(iter(trackers.values()))
     written.append(draw_expected_overlap_curves({t: r[curve_key] for t, r in trackers.items()}, name, out_dir,
