@@ -14,7 +14,6 @@ Examples:
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import logging
@@ -24,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from toolkit.cli import setup_logging, tool_parser
 from toolkit.datasets import build_dataset, default_dataset_root
 from toolkit.evaluation.report import evaluate_tracker
 from toolkit.results import atomic_write_text
@@ -130,9 +130,7 @@ def format_table(dataset_name: str, report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = tool_parser(__doc__)
     parser.add_argument("--dataset", default="SYNTH", help="benchmark name (default SYNTH)")
     parser.add_argument("--dataset-root", help="dataset folder (default testing_dataset/<NAME>)")
     parser.add_argument("--results-dir", default="results", help="results root (default results)")
@@ -141,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-workers", type=int, default=1, help="worker processes per tracker")
     parser.add_argument("--json", help="also write the headline scores to this JSON file")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     logger.info("arguments: %s; cv2 %s", vars(args), cv2.__version__)
     cv2.setNumThreads(1)
     repo_root = Path(__file__).resolve().parents[1]

@@ -17,21 +17,19 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 import torch
 
-#: One log format for every tool.
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from toolkit.cli import LOG_FORMAT, setup_logging, tool_parser
 
-
-def tool_parser(doc: str) -> argparse.ArgumentParser:
-    """A parser whose ``--help`` shows ``doc``: its first paragraph as the description, the rest
-    (usage examples) as the epilog, line breaks kept."""
-    head, _, rest = doc.strip("\n").partition("\n\n")
-    return argparse.ArgumentParser(
-        description=head, epilog=rest or None, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+__all__ = [
+    "LOG_FORMAT",
+    "add_experiment_args",
+    "set_threads",
+    "setup_logging",
+    "threads_count",
+    "tool_parser",
+]
 
 
 def threads_count(text: str) -> int:
@@ -88,8 +86,3 @@ def set_threads(threads: int | None) -> None:
     """``torch.set_num_threads(threads)``; 0 or None keeps torch's default."""
     if threads:
         torch.set_num_threads(threads)
-
-
-def setup_logging(level: int = logging.INFO) -> None:
-    """Log to stderr in :data:`LOG_FORMAT` (a tool's ``main`` calls this once)."""
-    logging.basicConfig(level=level, format=LOG_FORMAT)
