@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from pysot.integrations.loading import load_tracker
-from toolkit.boxes import vot_init_box
+from toolkit.boxes import bounding_rect, vot_init_box
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,7 @@ def region_values(region) -> np.ndarray:
         if len(points) == 4:
             values = points.reshape(-1)
         else:
-            lo, hi = points.min(axis=0), points.max(axis=0)
-            values = np.concatenate([lo, hi - lo])
+            values = bounding_rect(points.reshape(-1))
     else:
         raise ValueError(
             f"unsupported TraX region type {region.type!r}; this tracker takes rectangles and polygons"
