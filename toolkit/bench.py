@@ -123,6 +123,39 @@ def generate_result_sets(root: Path, num_trackers: int, num_videos: int, num_fra
     return vot, ope, trackers
 
 
+def write_dataset_files(dataset: Dataset, folder: Path) -> Path:
+    """Write ``dataset`` as a PySOT dataset folder that ``tools/eval.py`` (``--dataset-root``) and
+    PySOT's own toolkit (``testing_dataset/<NAME>``) both load: ``<NAME>.json`` in PySOT's layout and
+    each video's first image (a black ``IMAGE_SIZE`` JPEG, the only image either toolkit reads, for
+    the image size; hard links of one file). Returns the JSON path."""
+    import json
+
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    w, h = IMAGE_SIZE
+    blank = folder / "blank.jpg"
+    cv2.imwrite(str(blank), np.zeros((h, w, 3), np.uint8))
+    meta: Dict[str, Any] = {}
+    for video in dataset:
+        names = [f"{video.name}/{i + 1:08d}.jpg" for i in range(len(video))]
+        (folder / video.name).mkdir(exist_ok=True)
+        first = folder / names[0]
+        if not first.exists():
+            os.link(blank, first)
+        gt = video.gt_traj.tolist()
+        entry: Dict[str, Any] = {"video_dir": video.name, "init_rect": video.init_rect.tolist(),
+                                 "img_names": names, "gt_rect": gt}
+        if dataset.protocol == "vot":
+            entry.update({t: video.tags[t].tolist() for t in VOT_TAGS})
+        else:
+            entry["attr"] = list(video.attr)
+        meta[video.name] = entry
+    path = folder / f"{dataset.name}.json"
+    rio.atomic_write_text(path, json.dumps(meta))
+    return path
+
+
 def _cpu_seconds() -> float:
     """CPU time of this process and its reaped children (the evaluation workers)."""
     t = os.times()

@@ -1,0 +1,257 @@
+"""The evaluation's fast path equals the reference path, bit for bit (toolkit.evaluation.fastread,
+toolkit.evaluation.fastpath, aggregate.evaluate_*_tracker(fast=True) vs fast=False).
+
+Expected values come from the reference code (Python's float(), the strict readers, the per-frame
+region kernel and the per-video metric functions), never from the code under test."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import struct
+
+import numpy as np
+import pytest
+
+from toolkit import results as rio
+from toolkit.datasets.base import Dataset
+from toolkit.datasets.base import Sequence as Video
+from toolkit.evaluation import aggregate, ar, fastpath, fastread
+from toolkit.evaluation.region import pack_regions
+
+
+def _bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+def _random_decimal(rng: random.Random) -> str:
+    kind = rng.random()
+    if kind < 0.3:
+        return repr(rng.uniform(-2000, 2000))  # shortest repr: up to 17 significant digits
+    if kind < 0.5:
+        return f"{rng.uniform(-5000, 5000):.{rng.randint(0, 6)}f}"
+    if kind < 0.6:  # halfway cases just above 2**53: ties to even
+        return str(2**53 + rng.randint(-3, 40))
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 19)))
+    cut = rng.randint(0, len(digits))
+    text = digits[:cut] + "." + digits[cut:] if rng.random() < 0.8 else digits
+    return ("-" if rng.random() < 0.3 else "") + (text if text != "." else "0")
+
+
+def test_decimal_parsing_is_correctly_rounded_like_float():
+    rng = random.Random(7)
+    tokens = [_random_decimal(rng) for _ in range(6000)] + [
+        "0", "-0", "+1.5", "1.", ".5", "-.25", "0.1", "0.30000000000000004", "9007199254740993",
+        "9007199254740995", "18014398509481985", "123456789012345678.9", "4503599627370496.5",
+        "1.7976931348623157", "0.000001", "9999999999999999999",
+    ]  # fmt: skip
+    parsed = 0
+    for token in tokens:
+        values, counts, ok = fastread._parse_rows(np.frombuffer(token.encode(), np.uint8), 1)
+        if ok:  # tokens beyond the fast grammar go to the strict reader (tested below)
+            parsed += 1
+            assert _bits(values[0, 0]) == _bits(float(token)), token
+    assert parsed > 0.95 * len(tokens)
+
+
+def _write(path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode())
+
+
+def _outcome(reader, path, n):
+    try:
+        return reader(path, n)
+    except ValueError as err:
+        return ("error", str(err))
+
+
+def _same_packed(a, b) -> bool:
+    return np.array_equal(a.counts, b.counts) and a.values.shape == b.values.shape and all(
+        _bits(x) == _bits(y) for x, y in zip(a.values.ravel().tolist(), b.values.ravel().tolist())
+    )
+
+
+BAD_LINES = ["1,2,3", "1,2,oops,4", "", "1,2,3,4,", "1\t2\t3\t4", " 1,2,3,4", "1e3,2,3,4", "nan,1,2,3",
+             "1,2,inf,4", "3", "1,2", "1,2,3,4,5", "7"]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_readers_equal_the_strict_readers(tmp_path, seed):
+    rng = random.Random(seed)
+    for case in range(30):
+        n = rng.randint(1, 40)
+        box_lines, vot_lines = [], []
+        for _ in range(n):
+            box = [_random_decimal(rng) for _ in range(4)]
+            box_lines.append(",".join(box))
+            r = rng.random()
+            if r < 0.15:
+                vot_lines.append(str(rng.choice([0, 1, 2])))
+            elif r < 0.25:
+                vot_lines.append(",".join(_random_decimal(rng) for _ in range(8)))
+            elif r < 0.3:
+                vot_lines.append(rng.choice(["2.0", "nan", "1.0,nan,3,4", "0,0,0,0"]))
+            else:
+                vot_lines.append(",".join(box))
+        if case % 3 == 1:  # one bad line somewhere
+            k = rng.randrange(n)
+            box_lines[k] = vot_lines[k] = rng.choice(BAD_LINES)
+        end = rng.choice(["\n", "", "\r\n"])
+        sep = "\r\n" if end == "\r\n" else "\n"
+        expected_n = n if case % 7 else n + 1  # sometimes a wrong frame count
+        box_path = tmp_path / f"s{seed}" / f"box{case}.txt"
+        vot_path = tmp_path / f"s{seed}" / f"vot{case}.txt"
+        _write(box_path, sep.join(box_lines) + end)
+        _write(vot_path, sep.join(vot_lines) + end)
+
+        ref = _outcome(rio.read_boxes, box_path, expected_n)
+        fast = _outcome(fastread.read_boxes, box_path, expected_n)
+        if isinstance(ref, tuple):
+            assert fast == ref
+        else:
+            assert fast.shape == ref.shape and fast.tobytes() == ref.tobytes()
+
+        ref = _outcome(rio.read_vot_trajectory, vot_path, expected_n)
+        fast = _outcome(fastread.read_vot_packed, vot_path, expected_n)
+        if isinstance(ref, tuple):
+            assert fast == ref
+        else:
+            assert _same_packed(fast, pack_regions(ref))
+
+
+def test_reader_errors_name_the_file_and_line(tmp_path):
+    path = tmp_path / "v.txt"
+    _write(path, "1\n10.5,20.5,30.5,40.5\n5\n")
+    with pytest.raises(ValueError, match=r"v\.txt: line 3: a one-value line must be 0, 1 or 2"):
+        fastread.read_vot_packed(path, 3)
+    _write(path, "1,2,3,4\n1,2,3\n")
+    with pytest.raises(ValueError, match=r"v\.txt: line 2: expected 4 values"):
+        fastread.read_boxes(path, 2)
+
+
+def _random_region(rng: np.random.Generator, w: int, h: int, finite: bool = False) -> list[float]:
+    r = rng.random()
+    if r < 0.1:
+        return [float(rng.choice([0, 1, 2]))]
+    if r < 0.15 and finite:
+        return [1e7, 3.0, 4.0, 5.0]
+    if r < 0.15:
+        return [float(v) for v in rng.choice([[np.nan, 1, 2, 3], [np.inf, 1, 5, 5], [1e7, 3, 4, 5]])]
+    if r < 0.3:  # polygon
+        c = rng.uniform([-20, -20], [w + 20, h + 20])
+        pts = c + rng.normal(0, 15, (4, 2))
+        return pts.ravel().round(rng.integers(0, 5)).tolist()
+    x, y = rng.uniform(-30, w + 10), rng.uniform(-30, h + 10)
+    bw, bh = rng.uniform(-2, 60), rng.uniform(-2, 60)
+    if r < 0.4:  # integer-valued and edge-touching boxes
+        x, y, bw, bh = float(round(x)), float(round(y)), float(round(bw)), float(round(bh))
+    if r < 0.45:
+        x, bw = w - rng.uniform(0, 3), rng.uniform(0, 4)
+    return [x, y, bw, bh]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vot_overlaps_equal_the_reference_kernel(seed):
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(40, 200)), int(rng.integers(40, 200))
+    n = 400
+    c = rng.uniform([10, 10], [w - 10, h - 10], (n, 2))
+    angle = rng.uniform(-0.6, 0.6, n)
+    size = rng.uniform(3, 40, (n, 2))
+    corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+    pts = corners[None] * size[:, None]
+    rot = np.stack(
+        [pts[..., 0] * np.cos(angle)[:, None] - pts[..., 1] * np.sin(angle)[:, None],
+         pts[..., 0] * np.sin(angle)[:, None] + pts[..., 1] * np.cos(angle)[:, None]], -1,
+    )  # fmt: skip
+    gt = (rot + c[:, None]).reshape(n, 8).round(int(rng.integers(1, 4)))
+    gt[rng.random(n) < 0.05] = np.nan  # unannotated frames
+    gt[::37, :] = np.array([0, 0, w + 5, 0, w + 5, h + 5, 0, h + 5])  # whole image and beyond
+    pred = pack_regions([_random_region(rng, w, h) for _ in range(n)])
+    prep = fastpath.VotGt(gt, (w, h))
+    acc, eo = fastpath.vot_run_overlaps(pred, prep, 10)
+    ref_acc = ar.calculate_accuracy(pred, prep.packed, burnin=10, bound=(w, h))[1]
+    ref_eo = ar.calculate_accuracy(pred, prep.packed, bound=(w - 1, h - 1))[1]
+    assert acc.tobytes() == ref_acc.tobytes()
+    assert eo.tobytes() == ref_eo.tobytes()
+    assert np.sum(~np.isnan(eo)) > n / 2  # the comparison covers many scored frames
+
+
+def _vot_dataset(rng: np.random.Generator, num_videos: int = 4) -> Dataset:
+    videos = []
+    for v in range(num_videos):
+        n = int(rng.integers(30, 80))
+        c = np.cumsum(rng.normal(0, 2, (n, 2)), 0) + [80, 60]
+        s = rng.uniform(15, 40, 2)
+        gt = np.concatenate([c - s / 2, c + [s[0] / 2, -s[1] / 2], c + s / 2, c + [-s[0] / 2, s[1] / 2]], 1)
+        tags = {t: (rng.random(n) < 0.4).astype(np.int32) for t in ("occlusion", "camera_motion")}
+        images = [f"/nonexistent/v{v}/{i:08d}.jpg" for i in range(n)]
+        videos.append(Video(f"v{v}", images, gt.round(2), tags=tags, size=(160, 120)))
+    return Dataset("VOT2018", "/nonexistent", videos, protocol="vot")
+
+
+def _vot_run(rng: np.random.Generator, video: Video) -> list:
+    out, i, n = [], 0, len(video)
+    while i < n:
+        out.append(1)
+        i += 1
+        while i < n:
+            if rng.random() < 0.08:
+                out += [2] + [0] * min(4, n - i - 1)
+                i += 5
+                break
+            g = video.gt_traj[i]
+            out.append(_random_region(rng, 160, 120, finite=True) if rng.random() < 0.2 else
+                       [g[0] + rng.normal(0, 3), g[1] + rng.normal(0, 3), g[4] - g[0], g[5] - g[1]])
+            i += 1
+    return out[:n]
+
+
+def _equal(a, b) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_vot_tracker_fast_equals_reference(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    ds = _vot_dataset(rng)
+    reps = 15 if seed == 2 else 1
+    for tracker in ("a", "b"):
+        for video in ds:
+            for r in range(reps):
+                path = rio.result_path(tmp_path, tracker, video.name, "vot", repetition=r + 1)
+                rio.write_vot_trajectory(path, _vot_run(rng, video))
+    for tracker in ("a", "b"):
+        fast = aggregate.evaluate_vot_tracker(ds, tmp_path, tracker, (5, 40), fast=True)
+        ref = aggregate.evaluate_vot_tracker(ds, tmp_path, tracker, (5, 40), fast=False)
+        assert _equal(fast, ref)
+        assert fast["repetitions"] == reps and sum(sum(f) for f in fast["per_video_failures"].values()) > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ope_tracker_fast_equals_reference(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    videos = []
+    for v in range(5):
+        n = int(rng.integers(20, 90))
+        gt = np.concatenate([rng.uniform(-5, 200, (n, 2)), rng.uniform(-3, 60, (n, 2))], 1).round(1)
+        gt[rng.random(n) < 0.1] = np.nan
+        gt[rng.random(n) < 0.05, 2] = 0
+        absent = (rng.random(n) < 0.8).astype(np.int8) if seed == 1 else None
+        images = [f"/nonexistent/{i}.jpg" for i in range(n)]
+        videos.append(Video(f"v{v}", images, gt, attr=["IV"] if v % 2 else ["SV"], absent=absent))
+        pred = gt + rng.normal(0, 8, gt.shape)
+        pred[np.isnan(pred)] = 5.0
+        pred[rng.random(n) < 0.05] = [0, 0, 0, 0]
+        lines = [rio.format_box_line([float(x) for x in row]) for row in pred]
+        if v == 3:
+            lines[0] = "1\t2\t3\t4"  # the strict reader's tab format: read by the fallback
+        text = "".join(line + "\n" for line in lines)
+        _write(rio.result_path(tmp_path, "t", f"v{v}", "ope"), text)
+    ds = Dataset("LaSOT" if seed == 1 else "OTB100", "/nonexistent", videos, protocol="ope")
+    fast = aggregate.evaluate_ope_tracker(ds, tmp_path, "t", fast=True)
+    ref = aggregate.evaluate_ope_tracker(ds, tmp_path, "t", fast=False)
+    assert _equal(fast, ref)
+    assert not math.isnan(fast["success_auc"]) and 0 < fast["success_auc"] < 1

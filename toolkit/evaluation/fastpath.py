@@ -1,0 +1,488 @@
+"""The evaluation's fast path: the same numbers as the per-video reference code in
+:mod:`.aggregate`, bit for bit, with the per-tracker work batched.
+
+* VOT (PySOT's convention): one compiled pass per run gives both overlap series PySOT computes -
+  accuracy (burn-in 10, bounds ``(w, h)``) and EAO (no burn-in, bounds ``(w - 1, h - 1)``) - from
+  one rasterisation where the bounds cannot matter (both regions' rounded boxes inside
+  ``(w - 1, h - 1)``: the C code sees the same clipped boxes), and the failures; the EAO fragments
+  are cut once per tracker and only their weights are recomputed per tag.
+* OPE: the IoU and centre distances of all videos of a tracker in one array pass, and the success
+  and precision curves from per-video histograms of threshold bins (the same integer counts as
+  comparing every frame with every threshold).
+* Ground truth is prepared once per dataset (:class:`DatasetPrep`) and shared by every tracker.
+
+Result files are read by :mod:`.fastread` (one compiled pass, strict reader errors).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from . import eao, ope
+from .region import (
+    MAX_RASTER_ROWS,
+    PackedRegions,
+    _as_polygon,
+    _c_int,
+    _c_round,
+    _finite,
+    _polygon_overlap,
+    _rounded_bounds,
+    _row_spans,
+    pack_regions,
+)
+
+# ------------------------------------------------------------------------------------- VOT
+# The span-counting overlap. In region.c both regions are shifted by the union box's corner
+# (X, Y), their vertices rounded and rasterised row by row, and the pixels of each row counted.
+# With image bounds (left = top = 0) the corner is >= 0, every vertex of a region is >= the corner
+# when the corner is > 0, and so (for |coordinates| < 2**20) rounding and rasterising in image
+# coordinates gives the same pixels shifted by (X, Y) - except where a scan-line node
+# x_i + (dy / r) * k lies within 1e-6 of an integer without being one (the double sum could round
+# across that integer at one offset and not at another): such ground-truth frames are marked
+# unsafe and go through the reference kernel. The clipping to the union box equals the clipping
+# to the bounds (each region's pixels lie inside its own rounded box). So the ground truth's
+# pixel spans are computed once per video and bound, a rectangle prediction is a block of rows
+# with one span, and an overlap is a sum over the rows they share.
+_SAFE_COORD = 1048576.0  # 2**20
+_FRAGILE = 1e-6
+
+
+@numba.njit(cache=True)
+def _gt_spans(gv, gc, bounds):
+    """Pixel spans of every ground-truth region in image coordinates, clipped to ``bounds``
+    (top, bottom, left, right with top = left = 0): ``(row0, nrows, rowptr, starts, ends, total,
+    safe, boxes)``; frame f covers rows ``row0[f] .. row0[f] + nrows[f] - 1``, row ``r`` of that
+    block has spans ``rowptr[base + r] .. rowptr[base + r + 1]`` (``base`` = the rows of earlier
+    frames), ``total`` pixels; ``safe`` False where the reference kernel must be used."""
+    n = gc.shape[0]
+    height = np.int64(bounds[1]) + 1
+    width = np.int64(bounds[3]) + 1
+    row0 = np.zeros(n, np.int64)
+    nrows = np.zeros(n, np.int64)
+    total = np.zeros(n, np.int64)
+    safe = np.zeros(n, np.bool_)
+    boxes = np.zeros((n, 4), np.float32)
+    # rows per frame (from the rounded vertices), to size the arrays
+    for f in range(n):
+        c = gc[f]
+        if c == 1 or not _finite(gv[f], c):
+            continue
+        ok = True
+        for k in range(c):
+            if abs(gv[f, k]) >= _SAFE_COORD:
+                ok = False
+        if not ok:
+            continue
+        px, py = _as_polygon(gv[f], c)
+        lo = height
+        hi = -1
+        for k in range(px.shape[0]):
+            r = _c_int(np.float64(_c_round(py[k])))
+            lo = r if r < lo else lo
+            hi = r if r > hi else hi
+        lo = lo if lo > 0 else 0
+        hi = hi if hi < height - 1 else height - 1
+        if hi >= lo:
+            row0[f] = lo
+            nrows[f] = hi - lo + 1
+        safe[f] = True
+        boxes[f] = _rounded_bounds(px, py, bounds)
+    rowptr = np.zeros(nrows.sum() + 1, np.int64)
+    cap = 0
+    for f in range(n):
+        cap += nrows[f] * (gc[f] // 2 + 1)
+    starts = np.empty(cap, np.int64)
+    ends = np.empty(cap, np.int64)
+    base = 0
+    pos = 0
+    for f in range(n):
+        if not safe[f]:
+            continue
+        px, py = _as_polygon(gv[f], gc[f])
+        count = px.shape[0]
+        ox = np.empty(count, np.float32)
+        oy = np.empty(count, np.float32)
+        for k in range(count):
+            ox[k] = _c_round(px[k])
+            oy[k] = _c_round(py[k])
+        m = nrows[f]
+        nodes = np.empty((m, count), np.int64)
+        n_nodes = np.zeros(m, np.int64)
+        j = count - 1
+        for i in range(count):  # region.c's edge loop (see region._edge_nodes), rows row0 .. row0 + m - 1
+            yi = _c_int(np.float64(oy[i]))
+            yj = _c_int(np.float64(oy[j]))
+            r = np.float64(oy[j] - oy[i])
+            kk = np.float64(ox[j] - ox[i])
+            if r != 0:
+                lo = yi if yi < yj else yj
+                hi = yj if yi < yj else yi
+                if lo < row0[f]:
+                    lo = row0[f]
+                if hi > row0[f] + m - 1:
+                    hi = row0[f] + m - 1
+                xi = np.float64(ox[i])
+                for pixel_y in range(lo, hi + 1):
+                    dy = np.float64(np.float32(pixel_y) - oy[i])
+                    t = dy / r * kk
+                    frac = abs(t - np.floor(t + 0.5))
+                    if frac != 0.0 and frac < _FRAGILE:
+                        safe[f] = False
+                    nodes[pixel_y - row0[f], n_nodes[pixel_y - row0[f]]] = _c_int(xi + t)
+                    n_nodes[pixel_y - row0[f]] += 1
+            j = i
+        s = np.empty(count + 1, np.int64)
+        e = np.empty(count + 1, np.int64)
+        for rr in range(m):
+            rowptr[base + rr] = pos
+            if n_nodes[rr] >= 2:
+                ns = _row_spans(nodes[rr], n_nodes[rr], width, s, e)
+                for q in range(ns):
+                    starts[pos] = s[q]
+                    ends[pos] = e[q]
+                    total[f] += e[q] - s[q] + 1
+                    pos += 1
+        base += m
+    rowptr[base] = pos
+    return row0, nrows, rowptr, starts, ends, total, safe, boxes
+
+
+@numba.njit(cache=True)
+def _frame_base(nrows):
+    out = np.zeros(nrows.shape[0], np.int64)
+    acc = 0
+    for f in range(nrows.shape[0]):
+        out[f] = acc
+        acc += nrows[f]
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rect_overlap(pv, f, base, row0, nrows, rowptr, starts, ends, total, boxes, bounds, empty):
+    """region.c's overlap of the rectangle ``pv[f, :4]`` (x, y, w, h) with ground-truth frame ``f``
+    (a safe frame of :func:`_gt_spans` for these ``bounds``); ``-1`` when the reference kernel must
+    be used (a coordinate beyond 2**20 or an oversized union box)."""
+    for k in range(4):
+        if abs(pv[f, k]) >= _SAFE_COORD:
+            return -1.0
+    x0 = np.float32(pv[f, 0])
+    x1 = np.float32(pv[f, 0] + pv[f, 2])
+    y0 = np.float32(pv[f, 1])
+    y1 = np.float32(pv[f, 1] + pv[f, 3])
+    # the rounded, bounded box of the rectangle (region._rounded_bounds)
+    top = np.float32(np.floor(np.float64(y0 if y0 < y1 else y1)))
+    bottom = np.float32(np.ceil(np.float64(y1 if y1 > y0 else y0)))
+    left = np.float32(np.floor(np.float64(x0 if x0 < x1 else x1)))
+    right = np.float32(np.ceil(np.float64(x1 if x1 > x0 else x0)))
+    t1 = top if top > bounds[0] else bounds[0]
+    b1 = bottom if bottom < bounds[1] else bounds[1]
+    l1 = left if left > bounds[2] else bounds[2]
+    r1 = right if right < bounds[3] else bounds[3]
+    t2, b2, l2, r2 = boxes[f, 0], boxes[f, 1], boxes[f, 2], boxes[f, 3]
+    ux = l1 if l1 < l2 else l2
+    uy = t1 if t1 < t2 else t2
+    ur = r1 if r1 > r2 else r2
+    ub = b1 if b1 > b2 else b2
+    width = _c_int(np.float64(ur - ux)) + 1
+    height = _c_int(np.float64(ub - uy)) + 1
+    if height > MAX_RASTER_ROWS:
+        return -1.0
+    a1 = np.float64((r1 - l1) * (b1 - t1))
+    a2 = np.float64((r2 - l2) * (b2 - t2))
+    if a1 / a2 < 1e-10 or a2 / a1 < 1e-10 or width < 1 or height < 1:
+        return 0.0
+    itop = t1 if t1 > t2 else t2
+    ibottom = b1 if b1 < b2 else b2
+    ileft = l1 if l1 > l2 else l2
+    iright = r1 if r1 < r2 else r2
+    inter_box = (iright - ileft) * (ibottom - itop)
+    denom = ((r1 - l1) * (b1 - t1)) + ((r2 - l2) * (b2 - t2)) - inter_box
+    q = inter_box / denom
+    if q < 0 or q == 0:
+        return 0.0
+    # the rectangle's pixels: rows between its rounded top and bottom, one span per row
+    hb = np.int64(bounds[1])
+    wb = np.int64(bounds[3])
+    ry0 = _c_int(np.float64(_c_round(y0)))
+    ry1 = _c_int(np.float64(_c_round(y1)))
+    n_a = 0
+    lo = 0
+    hi = -1
+    a = 0
+    b = -1
+    if ry0 != ry1:
+        lo = ry0 if ry0 < ry1 else ry1
+        hi = ry1 if ry0 < ry1 else ry0
+        lo = lo if lo > 0 else 0
+        hi = hi if hi < hb else hb
+        rx0 = _c_int(np.float64(_c_round(x0)))
+        rx1 = _c_int(np.float64(_c_round(x1)))
+        a = rx0 if rx0 < rx1 else rx1
+        b = rx1 if rx0 < rx1 else rx0
+        if a == b or a > wb or b < 0:
+            hi = lo - 1
+        else:
+            a = a if a > 0 else 0
+            b = b if b < wb else wb
+        if hi >= lo:
+            n_a = (hi - lo + 1) * (b - a + 1)
+    inter = 0
+    g0 = row0[f]
+    g1 = g0 + nrows[f] - 1
+    r_lo = lo if lo > g0 else g0
+    r_hi = hi if hi < g1 else g1
+    for row in range(r_lo, r_hi + 1):
+        idx = base + row - g0
+        for q in range(rowptr[idx], rowptr[idx + 1]):
+            s = starts[q] if starts[q] > a else a
+            e = ends[q] if ends[q] < b else b
+            if e >= s:
+                inter += e - s + 1
+    union = n_a + total[f] - inter
+    if union == 0:
+        return empty
+    return np.float64(np.float32(inter) / np.float32(union))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _reference_overlap(pv, pc, gv, gc, i, bounds, empty):
+    px1, py1 = _as_polygon(pv[i], pc[i])
+    px2, py2 = _as_polygon(gv[i], gc[i])
+    return np.float64(_polygon_overlap(px1, py1, px2, py2, bounds, empty))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _vot_run_overlaps(pv, pc, gv, gc, tab_ar, tab_eao, bound_ar, bound_eao, burnin, empty):
+    """Per-frame overlaps of one run: ``(accuracy overlaps with burn-in, EAO overlaps)``, exactly
+    ``ar.calculate_accuracy(pred, gt, burnin, bound_ar)[1]`` and
+    ``ar.calculate_accuracy(pred, gt, 0, bound_eao)[1]``: the span-counting path
+    (:func:`_rect_overlap`) where it applies, else the reference kernel."""
+    r0a, nra, rpa, sta, ena, tta, sfa, bxa, bsa = tab_ar
+    r0e, nre, rpe, ste, ene, tte, sfe, bxe, bse = tab_eao
+    n = min(pc.shape[0], gc.shape[0])
+    acc = np.empty(n, np.float64)
+    eo = np.empty(n, np.float64)
+    burn_end = -1
+    for i in range(n):
+        if pc[i] == 1:
+            is_init = pv[i, 0] == 1
+            for k in range(pv.shape[1]):
+                if pv[i, k] != pv[i, k]:
+                    is_init = False
+            if is_init:
+                burn_end = i + burnin
+        in_burn = i < burn_end
+        if pc[i] == 1 or gc[i] == 1:
+            acc[i] = np.nan
+            eo[i] = np.nan
+            continue
+        finite = True
+        for k in range(pc[i]):
+            if not np.isfinite(pv[i, k]):
+                finite = False
+        for k in range(gc[i]):
+            if not np.isfinite(gv[i, k]):
+                finite = False
+        if not finite:
+            eo[i] = 0.0
+            acc[i] = np.nan if in_burn else 0.0
+            continue
+        v = -1.0
+        if pc[i] == 4 and sfe[i]:
+            v = _rect_overlap(pv, i, bse[i], r0e, nre, rpe, ste, ene, tte, bxe, bound_eao, empty)
+        if v == -1.0:
+            v = _reference_overlap(pv, pc, gv, gc, i, bound_eao, empty)
+        eo[i] = v
+        if in_burn:
+            acc[i] = np.nan
+            continue
+        v = -1.0
+        if pc[i] == 4 and sfa[i]:
+            v = _rect_overlap(pv, i, bsa[i], r0a, nra, rpa, sta, ena, tta, bxa, bound_ar, empty)
+        if v == -1.0:
+            v = _reference_overlap(pv, pc, gv, gc, i, bound_ar, empty)
+        acc[i] = v
+    return acc, eo
+
+
+def _bounds(width: float, height: float) -> np.ndarray:
+    return np.array([0.0, height, 0.0, width], np.float32)
+
+
+class VotGt:
+    """One video's ground truth prepared for every tracker: packed regions and, for PySOT's two
+    bounds ``(w, h)`` (accuracy) and ``(w - 1, h - 1)`` (EAO), the pixel spans of every frame."""
+
+    def __init__(self, gt_traj: np.ndarray, size: tuple[int, int]):
+        w, h = size
+        self.packed = pack_regions(gt_traj)
+        self.bound_ar = _bounds(w, h)
+        self.bound_eao = _bounds(w - 1, h - 1)
+        self.tab_ar = self._table(self.bound_ar)
+        self.tab_eao = self._table(self.bound_eao)
+
+    def _table(self, bounds: np.ndarray) -> tuple:
+        spans = _gt_spans(self.packed.values, self.packed.counts, bounds)
+        return (*spans, _frame_base(spans[1]))
+
+
+def vot_run_overlaps(pred: PackedRegions, gt: VotGt, burnin: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(accuracy overlaps, EAO overlaps)`` of one run: PySOT's ``(w, h)`` bounds with burn-in and
+    ``(w - 1, h - 1)`` without (see :func:`_vot_run_overlaps`)."""
+    g = gt.packed
+    return _vot_run_overlaps(
+        pred.values,
+        pred.counts,
+        g.values,
+        g.counts,
+        gt.tab_ar,
+        gt.tab_eao,
+        gt.bound_ar,
+        gt.bound_eao,
+        burnin,
+        np.nan,
+    )
+
+
+def failures(pred: PackedRegions) -> list[int]:
+    """0-based frames of the failure code (``[2]``), as :func:`.ar.calculate_failures`."""
+    code = (pred.counts == 1) & (pred.values[:, 0] == 2) & ~np.isnan(pred.values).any(axis=1)
+    return np.flatnonzero(code).tolist()
+
+
+def eao_per_tag(
+    overlaps: list[np.ndarray],
+    fails: list[list[int]],
+    tag_values: dict[str, list[np.ndarray]],
+    repetitions: int,
+    interval: tuple[int, int],
+    skipping: int = eao.SKIPPING,
+) -> dict[str, tuple[float, np.ndarray, tuple[int, int]]]:
+    """:func:`.eao.expected_average_overlap` for every tag (``tag -> per-run tag values``) with the
+    fragments cut once: only the fragment weights depend on the tag."""
+    seq_weight = 1 / (repetitions + 1e-10)
+    first = next(iter(tag_values))
+    fragments, _ = eao.eao_fragments(overlaps, fails, tag_values[first], seq_weight, skipping)
+    out = {}
+    for tag, values in tag_values.items():
+        weights = fragment_weights(overlaps, fails, values, seq_weight, len(fragments), skipping)
+        curve = eao.expected_overlap_curve(fragments, weights)
+        out[tag] = (eao.eao_score(curve, *interval), curve, fragments.shape)
+    return out
+
+
+def fragment_weights(
+    overlaps: list[np.ndarray],
+    fails: list[list[int]],
+    tag_values: list[np.ndarray],
+    seq_weight: float,
+    fragment_num: int,
+    skipping: int = eao.SKIPPING,
+) -> np.ndarray:
+    """The fragment weights of :func:`.eao.eao_fragments` (same expressions, same order)."""
+    fweights = np.full(fragment_num, np.nan)
+    max_len = max(len(o) for o in overlaps)
+    seg = 0
+    for ov, fl, tags in zip(overlaps, fails, tag_values):
+        tags = np.asarray(tags)
+        n = len(ov)
+        if len(fl) > 0:
+            points = [0] + [x + skipping for x in fl if x + skipping <= n]
+            csum = np.concatenate([[0], np.cumsum(tags, dtype=np.int64)])
+            for i, start in enumerate(points):
+                if i < len(points) - 1:
+                    end = points[i + 1] + 1
+                    w = int(csum[min(end, len(tags))] - csum[min(start, len(tags))]) / (
+                        points[i + 1] - start + 1
+                    )
+                else:
+                    w = int(csum[min(n, len(tags))] - csum[min(start, len(tags))]) / (
+                        len(tags) - start + 1e-16
+                    )
+                fweights[seg] = seq_weight * w
+                seg += 1
+        else:
+            max_idx = min(n, max_len)
+            fweights[seg] = seq_weight * (int(np.sum(tags[:max_idx])) / max_idx)
+            seg += 1
+    return fweights
+
+
+# ------------------------------------------------------------------------------------- OPE
+class OpePrep:
+    """Ground truth of an OPE dataset prepared once for every tracker: the scored frames of all
+    videos concatenated, their gt boxes, centres and normalised centres, and validity masks."""
+
+    def __init__(self, videos):
+        self.names = [v.name for v in videos]
+        self.n_frames = [len(v) for v in videos]
+        keeps, gts = [], []
+        for v in videos:
+            gt = np.asarray(v.gt_traj, np.float64)
+            keep = np.ones(len(gt), bool) if v.absent is None else np.asarray(v.absent) == 1
+            keeps.append(keep)
+            gts.append(gt[keep])
+        self.keeps = keeps
+        self.counts = np.array([len(g) for g in gts], np.int64)
+        self.video_of = np.repeat(np.arange(len(gts)), self.counts)
+        self.gt = np.concatenate(gts) if gts else np.zeros((0, 4))
+        with np.errstate(invalid="ignore"):
+            self.iou_mask = np.sum(self.gt[:, 2:] > 0, axis=1) == 2
+        self.gt_center = ope.box_center(self.gt)
+        self.gt_norm_center = ope.box_norm_center(self.gt, self.gt[:, 2:4])
+        with np.errstate(invalid="ignore"):
+            self.center_mask = np.sum(self.gt_center > 0, axis=1) == 2
+            self.norm_center_mask = np.sum(self.gt_norm_center > 0, axis=1) == 2
+
+
+def _counts_above(
+    values: np.ndarray, video_of: np.ndarray, n_videos: int, thresholds: np.ndarray
+) -> np.ndarray:
+    """``(V, T)``: per video, the number of values ``> thresholds[t]`` (NaN never)."""
+    bins = np.searchsorted(thresholds, values, side="left")  # thresholds strictly below the value
+    bins[np.isnan(values)] = 0
+    t = len(thresholds)
+    hist = np.bincount(video_of * (t + 1) + bins, minlength=n_videos * (t + 1)).reshape(n_videos, t + 1)
+    # value > thresholds[i] <=> bin > i
+    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+
+
+def _counts_within(
+    values: np.ndarray, video_of: np.ndarray, n_videos: int, thresholds: np.ndarray
+) -> np.ndarray:
+    """``(V, T)``: per video, the number of values ``<= thresholds[t]`` (NaN never)."""
+    bins = np.searchsorted(thresholds, values, side="left")  # value <= thresholds[i] <=> bin <= i
+    t = len(thresholds)
+    bins[np.isnan(values)] = t
+    hist = np.bincount(video_of * (t + 1) + bins, minlength=n_videos * (t + 1)).reshape(n_videos, t + 1)
+    return np.cumsum(hist, axis=1)[:, :t]
+
+
+def ope_curves(prep: OpePrep, preds: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Success (V, 21), precision (V, 51) and normalised precision (V, 51) curves of every video,
+    equal to :func:`.ope.success_curve`, :func:`.ope.precision_curve` and
+    :func:`.ope.norm_precision_curve` per video."""
+    n_videos = len(prep.names)
+    pred = np.concatenate([p[k] for p, k in zip(preds, prep.keeps)]) if preds else np.zeros((0, 4))
+    gt = prep.gt
+    iou = np.full(len(gt), -1.0)
+    iou[prep.iou_mask] = ope.overlap_ratio(gt[prep.iou_mask], pred[prep.iou_mask])
+    dist = np.full(len(gt), -1.0)
+    m = prep.center_mask
+    dist[m] = np.sqrt(np.sum(np.power(prep.gt_center[m] - ope.box_center(pred[m]), 2), axis=1))
+    norm_dist = np.full(len(gt), -1.0)
+    m = prep.norm_center_mask
+    pred_norm = ope.box_norm_center(pred, gt[:, 2:4])
+    norm_dist[m] = np.sqrt(np.sum(np.power(prep.gt_norm_center[m] - pred_norm[m], 2), axis=1))
+    denom = np.array(prep.n_frames, np.float64)[:, None]
+    success = _counts_above(iou, prep.video_of, n_videos, ope.SUCCESS_THRESHOLDS) / denom
+    precision = _counts_within(dist, prep.video_of, n_videos, ope.PRECISION_THRESHOLDS) / denom
+    norm = _counts_within(norm_dist, prep.video_of, n_videos, ope.NORM_PRECISION_THRESHOLDS) / denom
+    return success, precision, norm
+
+
+def prepare_vot_gt(videos) -> dict[str, VotGt]:
+    """:class:`VotGt` of every video (shared by all trackers)."""
+    return {v.name: VotGt(v.gt_traj, (v.width, v.height)) for v in videos}
