@@ -1,1 +1,2 @@
-"""Benchmark toolkit: datasets, protocols, evaluation, plots (independent of pysot.models)."""
+"""Benchmark toolkit: box conventions, VOT rules, datasets, protocols, evaluation, plots; model-free
+(imports nothing from pysot; layers and import rules: docs/architecture.md)."""

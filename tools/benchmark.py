@@ -353,7 +353,7 @@ def tracking_section(args: argparse.Namespace) -> dict:
 
 
 def eval_section(args: argparse.Namespace) -> dict:
-    """Evaluation throughput (toolkit.evaluation.bench): wall and CPU seconds per ``--num``."""
+    """Evaluation throughput (toolkit.bench): wall and CPU seconds per ``--num``."""
     from toolkit.bench import eval_throughput
 
     trackers, videos, frames = args.eval_size
