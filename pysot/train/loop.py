@@ -29,6 +29,7 @@ from pysot.utils.average_meter import AverageMeter
 from pysot.utils.checkpoint import load_checkpoint, load_pretrained_backbone, save_checkpoint
 from pysot.utils.environment import log_run_environment
 from pysot.utils.lr_scheduler import LRScheduler, build_lr_scheduler
+from toolkit.fileio import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class Trainer:
     def _start_record(self) -> None:
         """Rank 0: the snapshot folder with the merged config, and the run's environment logged."""
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
-        (self.snapshot_dir / "config.yaml").write_text(self.cfg.dump())
+        atomic_write_text(self.snapshot_dir / "config.yaml", self.cfg.dump())
         log_run_environment(logger)
         logger.info("world size %d, device %s, config:\n%s", self.world_size, self.device, self.cfg.dump())
 
