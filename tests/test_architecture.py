@@ -24,14 +24,17 @@ LAYERS: dict[str, int] = {
     "toolkit.boxes": 0,
     "toolkit.rules": 0,
     "toolkit.fileio": 0,
+    "toolkit.cli": 0,
     # 1: the VOT region overlap kernel
     "toolkit.evaluation.region": 1,
     # 2: pure metrics, datasets, result files
     "toolkit.evaluation": 2,
     "toolkit.datasets": 2,
     "toolkit.results": 2,
+    "toolkit.run_folder": 2,
     # 3: running a tracker over a sequence
     "toolkit.protocols": 3,
+    "toolkit.demo": 3,
     # 4: running a benchmark; reading result folders into metrics
     "toolkit.runner": 4,
     "toolkit.evaluation.aggregate": 4,
@@ -89,12 +92,13 @@ def _top(name: str) -> str:
 
 
 def layer(module: str) -> int:
-    """The layer of a toolkit module: its own entry, else its nearest package's."""
+    """The layer of a toolkit module: its own entry, else its nearest subpackage's (a module directly
+    in ``toolkit/`` needs its own entry)."""
     name = module
     while name not in LAYERS:
-        if "." not in name:
-            raise KeyError(name)
         name = name.rpartition(".")[0]
+        if "." not in name:
+            raise KeyError(module)
     return LAYERS[name]
 
 
@@ -136,6 +140,9 @@ def test_every_toolkit_module_has_a_layer():
         except KeyError:
             missing.append(_module_name(f))
     assert not missing, f"place these modules in LAYERS (and docs/architecture.md): {missing}"
+    with pytest.raises(KeyError):
+        layer("toolkit.new_module")  # a new top-level module does not inherit the package's layer
+    assert layer("toolkit.evaluation.new_kernel") == LAYERS["toolkit.evaluation"]
 
 
 def test_toolkit_imports_only_downwards():
