@@ -153,6 +153,12 @@ _C.TRACK.CONFIDENCE_LOW = 0.85
 _C.TRACK.CONFIDENCE_HIGH = 0.998
 _C.TRACK.MASK_THERSHOLD = 0.30
 _C.TRACK.MASK_OUTPUT_SIZE = 127
+# Arithmetic of backbone, neck and heads: fp32 | bf16 (CPUs with AVX512-BF16/AMX, CUDA) | fp16 (CUDA)
+# | auto (fastest the device supports, logged); an unsupported mode is an error (docs/tracker.md).
+_C.TRACK.PRECISION = "fp32"
+# Track with a copy of the model whose BatchNorms are folded into the convolutions (faster; float32
+# boxes differ from PySOT's by rounding, docs/tracker.md). False (default): PySOT's arithmetic exactly.
+_C.TRACK.FUSE_BN = False
 
 # ------------------------------------------------------------------------ target-aware selection
 # Ta-SiamRPN++ (Chen et al., Acta Optica Sinica 2020); see pysot/models/target_aware.py.

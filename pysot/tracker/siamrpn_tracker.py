@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from yacs.config import CfgNode
 
+from pysot.models.inference import prepare_inference
 from pysot.models.target_aware import TargetAwareSelector
 from pysot.tracker.base_tracker import SiameseTracker, model_device
 from pysot.utils.anchor import generate_anchor_grid
@@ -38,6 +39,14 @@ def cosine_window(score_size: int, anchor_num: int) -> np.ndarray:
     return np.tile(np.outer(hanning, hanning).flatten(), anchor_num)
 
 
+def _to_host(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """The tensors as float32 on the CPU, in one device-to-host copy (a no-op for CPU float32 tensors)."""
+    if all(t.device.type == "cpu" for t in tensors):
+        return [t.float() for t in tensors]
+    flat = torch.cat([t.float().reshape(-1) for t in tensors]).cpu()
+    return [part.reshape(t.shape) for part, t in zip(flat.split([t.numel() for t in tensors]), tensors)]
+
+
 class SiamRPNTracker(SiameseTracker):
     """PySOT's ``SiamRPNTracker`` with an optional target-aware channel selection at init.
 
@@ -49,7 +58,14 @@ class SiamRPNTracker(SiameseTracker):
             (1, 4A, S, S) (dx, dy, dw, dh blocks); it runs on the device of its parameters.
         target_aware: the channel selector, or None for plain SiamRPN++.
         reference: the straightforward computation (``model.track_reference`` and PySOT's padded
-            whole-image copy in the crop), kept to prove the fast path gives identical boxes.
+            whole-image copy in the crop, float32, BatchNorm not folded), kept to prove the fast
+            path gives the same boxes.
+        precision: ``TRACK.PRECISION`` of backbone, neck and heads (fp32, bf16, fp16, auto; see
+            :mod:`pysot.models.inference`); ignored by the reference path. Decoding, penalties and
+            box arithmetic stay float32/float64 numpy, and the target-aware fit always runs on
+            float32 features.
+        fuse_bn: track with a copy of ``model`` whose BatchNorms are folded into the convolutions
+            (``TRACK.FUSE_BN``); ``model`` itself is not modified. Ignored by the reference path.
         The remaining arguments are PySOT's ``TRACK.*`` and ``ANCHOR.*`` values.
     """
 
@@ -69,10 +85,14 @@ class SiamRPNTracker(SiameseTracker):
         anchor_scales: Sequence[float] = (8,),
         target_aware: TargetAwareSelector | None = None,
         reference: bool = False,
+        precision: str = "fp32",
+        fuse_bn: bool = False,
     ) -> None:
         super().__init__(reference_crop=reference)
-        self.model = model
-        self.model.eval()
+        model.eval()
+        self.source_model = model
+        self.model = model if reference else prepare_inference(model, precision, fuse_bn)
+        self.precision = getattr(self.model, "precision", "fp32")
         self.exemplar_size = exemplar_size
         self.instance_size = instance_size
         self.base_size = base_size
@@ -106,6 +126,8 @@ class SiamRPNTracker(SiameseTracker):
             anchor_ratios=cfg.ANCHOR.RATIOS,
             anchor_scales=cfg.ANCHOR.SCALES,
             target_aware=TargetAwareSelector.from_config(cfg.TA) if cfg.TA.ENABLE else None,
+            precision=cfg.TRACK.PRECISION,
+            fuse_bn=cfg.TRACK.FUSE_BN,
         )
         args.update(cls._extra_config(cfg))
         args.update(kwargs)
@@ -193,9 +215,12 @@ class SiamRPNTracker(SiameseTracker):
             if self.target_aware is None:
                 self.model.template(z_crop)
                 return
-            zf = self.model.backbone_features(z_crop)
-            xf = self.model.backbone_features(x_crop)
-            self.model.set_channel_masks(self.target_aware.select(zf, xf))
+            # the fit always sees float32 features, so the channels do not depend on the precision
+            fit_features = getattr(self.model, "fit_features", self.model.backbone_features)
+            zf32 = fit_features(z_crop)
+            masks = self.target_aware.select(zf32, fit_features(x_crop))
+            self.model.set_channel_masks(masks)
+            zf = zf32 if self.precision == "fp32" else self.model.backbone_features(z_crop)
             self.model.template_from_features(zf)
 
     def _score_boxes(self, img: np.ndarray, instance_size: int, anchors: np.ndarray):
@@ -213,8 +238,9 @@ class SiamRPNTracker(SiameseTracker):
                 model_device(self.model),
             )
             outputs = self.model.track_reference(x_crop) if self.reference else self.model.track(x_crop)
-            score = self._convert_score(outputs["cls"])
-            pred_bbox = self._convert_bbox(outputs["loc"], anchors)
+            cls, loc = _to_host(outputs["cls"], outputs["loc"])
+            score = self._convert_score(cls)
+            pred_bbox = self._convert_bbox(loc, anchors)
 
         def change(r):
             return np.maximum(r, 1.0 / r)
