@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from pysot.config import load_cfg
+from pysot.integrations.loading import TrackerFactory
 from toolkit.datasets import build_dataset
 from toolkit.evaluation import report
 from tools import eval as eval_tool
@@ -133,7 +134,7 @@ def test_tracker_factory_survives_pickling_for_worker_processes(experiment):
     # --num-workers sends the factory to spawned processes: it must pickle with its frozen config
     # (the process pool itself is exercised with a scripted tracker in test_protocols.py)
     cfg = load_cfg(experiment / "config.yaml", ["TA.ENABLE", "False"])
-    factory = test_tool.PysotTrackerFactory(cfg, experiment / "model.pth", "cpu", threads=1)
+    factory = TrackerFactory(cfg, experiment / "model.pth", "cpu", threads=1)
     clone = pickle.loads(pickle.dumps(factory))
     assert clone.cfg == cfg and clone.cfg.is_frozen()
     tracker = clone()

@@ -31,15 +31,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
-from yacs.config import CfgNode
 
 from pysot.config import load_cfg
-from pysot.integrations.loading import DEFAULT_SNAPSHOT, resolve_snapshot
-from pysot.models.model_builder import ModelBuilder
-from pysot.tracker.tracker_builder import build_tracker
-from pysot.utils.checkpoint import CheckpointError, load_checkpoint
+from pysot.integrations.loading import DEFAULT_SNAPSHOT, TrackerFactory, resolve_snapshot
+from pysot.utils.checkpoint import CheckpointError
 from pysot.utils.cli import add_experiment_args, setup_logging, tool_parser
 from pysot.utils.distributed import process_device
 from pysot.utils.environment import log_run_environment
@@ -54,29 +50,6 @@ logger = logging.getLogger("tools.test")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Seconds a non-zero rank waits for rank 0 to generate a synthetic benchmark.
 GENERATE_WAIT_S = 1800
-
-
-class PysotTrackerFactory:
-    """Picklable ``() -> tracker``: builds the model of ``cfg``, loads ``snapshot`` on ``device``.
-
-    Called once per process that tracks (each worker, or this one); ``threads`` (if set) is
-    torch's CPU thread count there.
-    """
-
-    def __init__(self, cfg: CfgNode, snapshot: str | Path, device: str, threads: int | None = None):
-        self.cfg = cfg
-        self.snapshot = str(snapshot)
-        self.device = device
-        self.threads = threads
-
-    def __call__(self):
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
-        device = torch.device(self.device)
-        model = ModelBuilder(self.cfg)
-        load_checkpoint(model, self.snapshot, device)
-        model.to(device).eval()
-        return build_tracker(self.cfg, model)
 
 
 def default_tracker_name(config: str | Path, snapshot: str | Path) -> str:
@@ -160,7 +133,7 @@ def run_test(
     folder = RunFolder(Path(results_dir) / ds.name / name, cfg.dump(), snapshot.name, sha256_file(snapshot))
     logger.info("merged config (saved to %s with the first result):\n%s", folder.config_path, cfg.dump())
     workers = 1 if vis else num_workers
-    factory = PysotTrackerFactory(cfg, snapshot.resolve(), str(torch_device), threads)
+    factory = TrackerFactory(cfg, snapshot.resolve(), str(torch_device), threads)
     with folder.lock(rank, world_size):
         folder.check(overwrite=overwrite)
         return run_dataset(

@@ -63,6 +63,25 @@ def load_model(cfg: CfgNode, snapshot: str | Path | None, device: str = "cpu") -
     return model.to(dev).eval()
 
 
+class TrackerFactory:
+    """Picklable ``() -> tracker``: :func:`load_model` of ``cfg`` and ``snapshot`` on ``device``,
+    then ``build_tracker``. What ``tools/test.py`` hands to each worker process (or calls once).
+
+    ``threads`` (if set) is torch's CPU thread count in the process that calls it.
+    """
+
+    def __init__(self, cfg: CfgNode, snapshot: str | Path, device: str, threads: int | None = None):
+        self.cfg = cfg
+        self.snapshot = str(snapshot)
+        self.device = device
+        self.threads = threads
+
+    def __call__(self):
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        return build_tracker(self.cfg, load_model(self.cfg, self.snapshot, self.device))
+
+
 def load_tracker(
     config: str | Path,
     snapshot: str | Path | None = None,
