@@ -101,6 +101,22 @@ def _output_box(outputs: dict, video: str, idx: int) -> list:
     return list(outputs["bbox"])
 
 
+def _valid_init_box(box: list[float], seq: Sequence, idx: int) -> list[float]:
+    """``box`` if its values are finite and its width and height > 0, else a ``ValueError``
+    naming the video, the frame and its ground truth (a tracker initialised on such a box tracks
+    garbage silently or crashes inside OpenCV)."""
+    x, y, w, h = (float(v) for v in box)
+    row = np.asarray(seq.gt_traj[idx], np.float64)
+    rect_ok = row.size != 4 or (row[2] > 0 and row[3] > 0)  # PySOT's VOT box of [x, y, 0, 0] is 2 x 2
+    if not (np.isfinite([x, y, w, h]).all() and w > 0 and h > 0 and rect_ok):
+        gt = ", ".join(f"{v:g}" for v in row)
+        raise ValueError(
+            f"video {seq.name}: frame {idx}: ground truth [{gt}] gives the init box "
+            f"[{x:g}, {y:g}, {w:g}, {h:g}]; its width and height must be finite and > 0"
+        )
+    return box
+
+
 def run_ope(
     tracker: Tracker, seq: Sequence, protocol: str = "ope", on_frame: FrameHook | None = None
 ) -> RunResult:
@@ -116,7 +132,7 @@ def run_ope(
         if idx == 0:
             if np.isnan(gt).any():
                 raise ValueError(f"video {seq.name}: frame 0 has no ground truth to initialise from")
-            box = init_box(gt, seq.gt_int)
+            box = _valid_init_box(init_box(gt, seq.gt_int), seq, idx)
             _, dt = _timed(lambda box=box, img=img: tracker.init(img, box))
             row: Row = [CODE_INIT] if protocol == "longterm" else box
             score = None
@@ -166,7 +182,7 @@ def run_vot(
         if bounds is None:
             bounds = (img.shape[1], img.shape[0])
         if idx == next_init:
-            box = vot_init_box(gt)
+            box = _valid_init_box(vot_init_box(gt), seq, idx)
             _, dt = _timed(lambda box=box, img=img: tracker.init(img, box))
             row: Row = rules.code_init
             score = None

@@ -17,8 +17,9 @@ confidences and times are ``'{:.6f}'`` with an empty first confidence line (the 
 
 Boxes are ``[x, y, w, h]`` with (x, y) the 0-based top-left corner; VOT regions are those or
 polygons ``[x1, y1, ..., xk, yk]``. Readers are strict where PySOT is silent: a file with the wrong
-number of lines (when the frame count is given) or a line that does not parse raises ``ValueError``
-naming the file and the 1-based line. Writers are atomic (:mod:`toolkit.fileio`).
+number of lines (when the frame count is given), a line that does not parse or holds ``nan`` /
+``inf`` raises ``ValueError`` naming the file and the 1-based line; a file that is not UTF-8 raises
+``ValueError`` naming the file. Writers are atomic (:mod:`toolkit.fileio`).
 """
 
 from __future__ import annotations
@@ -177,8 +178,11 @@ def write_times(path: PathLike, times: Iterable[float]) -> None:
 # ---------------------------------------------------------------------------------------- reading
 def _read_lines(path: PathLike, n_frames: int | None) -> list[str]:
     path = Path(path)
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().splitlines()
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not a UTF-8 text file ({err.reason} at byte {err.start})") from None
     if n_frames is not None and len(lines) != n_frames:
         raise ValueError(f"{path}: {len(lines)} lines but the video has {n_frames} frames (one per line)")
     return lines
@@ -189,9 +193,12 @@ def _parse_numbers(path: PathLike, lineno: int, line: str) -> list[float]:
     try:
         if fields == [""]:
             raise ValueError("empty line")
-        return [float(x) for x in fields]
+        values = [float(x) for x in fields]
     except ValueError as err:
         raise ValueError(f"{path}: line {lineno}: cannot parse {line!r} ({err})") from None
+    if not all(map(math.isfinite, values)):
+        raise ValueError(f"{path}: line {lineno}: non-finite value (nan or inf) in {line!r}")
+    return values
 
 
 def read_boxes(path: PathLike, n_frames: int | None = None) -> np.ndarray:

@@ -10,8 +10,9 @@ Examples:
   python tools/eval.py --tracker_path results --dataset VOT2018 --convention vot
 
 Results are read from <tracker_path>/<dataset>/<tracker>/ in PySOT's layout. A result file with
-a wrong number of lines or a bad line, or a tracker without results for some videos, is an error
-(exit status 1) naming the file and line, or the tracker and the videos.
+a wrong number of lines or a bad line (nan and inf included) is an error (exit status 1) naming the
+file and line. A tracker without results for some videos is named with the videos and not scored:
+the complete trackers' tables are printed, then the command exits with status 1.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from toolkit.datasets import build_dataset, default_dataset_root
+from toolkit.datasets import DATASETS, build_dataset, default_dataset_root
 from toolkit.evaluation import report as rep
+from toolkit.evaluation.aggregate import incomplete_trackers
 from toolkit.results import atomic_write_text, list_trackers
 
 logger = logging.getLogger("tools.eval")
@@ -51,6 +53,10 @@ def run_eval(
     per-tag EAO; long-term precision-recall). ``convention`` is the scoring convention of VOT
     datasets, ``'pysot'`` or ``'vot'`` (the official toolkit's). Returns the report."""
     out = sys.stdout if out is None else out
+    if dataset not in DATASETS:
+        raise KeyError(f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)}")
+    if eao_interval is not None and not 1 <= eao_interval[0] <= eao_interval[1]:
+        raise ValueError(f"--eao-interval {eao_interval[0]} {eao_interval[1]}: need 1 <= LOW <= HIGH")
     results_root = Path(tracker_path) / dataset
     if dataset_root is None:
         dataset_root = default_dataset_root(dataset, [Path.cwd(), Path(__file__).resolve().parents[1]])
@@ -58,6 +64,15 @@ def run_eval(
     if not trackers:
         raise FileNotFoundError(f"no tracker folders matching {tracker_prefix + '*'!r} in {results_root}")
     ds = build_dataset(dataset, dataset_root)
+    incomplete = incomplete_trackers(ds, results_root, trackers)
+    for tracker, problem in incomplete.items():
+        logger.error("tracker %r %s; not scored", tracker, problem)
+    if incomplete and len(incomplete) == len(trackers):
+        raise rep.MissingResultsError(
+            f"{ds.name} results in {results_root}: no complete tracker: "
+            + "; ".join(f"tracker {t!r} {p}" for t, p in incomplete.items())
+        )
+    trackers = [t for t in trackers if t not in incomplete]
     logger.info(
         "evaluating %d trackers on %s (%s) from %s", len(trackers), dataset, dataset_root, results_root
     )
@@ -80,6 +95,11 @@ def run_eval(
 
         for path in draw_report(report, plot_dir):
             logger.info("plot: %s", path)
+    if incomplete:  # the complete trackers are scored above; the run still fails
+        raise rep.MissingResultsError(
+            f"{len(incomplete)} of {len(incomplete) + len(trackers)} trackers incomplete, not scored: "
+            + "; ".join(f"tracker {t!r} {p}" for t, p in incomplete.items())
+        )
     return report
 
 

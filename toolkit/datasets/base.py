@@ -27,6 +27,15 @@ logger = logging.getLogger(__name__)
 VOT_TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
 
 
+def _is_truncated_jpeg(data: np.ndarray) -> bool:
+    """A JPEG file (FF D8 start) without its end-of-image marker FF D9 near the end (a few bytes of
+    padding after it are tolerated)."""
+    if data.size < 4 or data[0] != 0xFF or data[1] != 0xD8:
+        return False
+    tail = data[-64:].tobytes()
+    return b"\xff\xd9" not in tail
+
+
 class DatasetFormatError(ValueError):
     """An annotation file or folder does not have the expected content (names file/line/video)."""
 
@@ -80,6 +89,7 @@ class Sequence:
             raise DatasetFormatError(f"video {name}: {len(self.absent)} absent flags but {len(gt)} frames")
         self.video_dir = video_dir
         self._size = size
+        self._frame_size: tuple[int, int] | None = None  # of the first image loaded
         self.gt_int = gt_int
 
     # ------------------------------------------------------------------ size
@@ -103,12 +113,29 @@ class Sequence:
     def load_image(self, idx: int) -> np.ndarray:
         """Frame ``idx`` as a BGR ``uint8`` array ``(H, W, 3)``; errors name the video, frame and file."""
         path = self.img_names[idx]
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        try:
+            data = np.fromfile(path, dtype=np.uint8)
+        except OSError:
+            data = None
+        if data is not None and _is_truncated_jpeg(data):
+            # libjpeg decodes what is there, fills the rest grey and only warns on stderr
+            raise DatasetFormatError(
+                f"video {self.name}: frame {idx}: truncated JPEG (no end-of-image marker FF D9): {path}"
+            )
+        img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
         if img is None:
             what = "image not found" if not os.path.exists(path) else "unreadable image"
             raise FileNotFoundError(f"video {self.name}: frame {idx}: {what}: {path}")
+        size = (int(img.shape[1]), int(img.shape[0]))
+        if self._frame_size is None:
+            self._frame_size = size
+        elif size != self._frame_size:
+            raise DatasetFormatError(
+                f"video {self.name}: frame {idx}: image is {size[0]}x{size[1]} but the video's first loaded "
+                f"frame is {self._frame_size[0]}x{self._frame_size[1]}: {path}"
+            )
         if self._size is None:
-            self._size = (int(img.shape[1]), int(img.shape[0]))
+            self._size = size
         return img
 
     def __len__(self) -> int:

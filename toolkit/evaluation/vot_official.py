@@ -513,8 +513,13 @@ def _eao_curve(fragments: List[np.ndarray], success: List[bool]) -> np.ndarray:
 
 def _eao_score(curve: np.ndarray, interval: Tuple[int, int]) -> float:
     low, high = interval
+    if not 1 <= low <= high:
+        raise ValueError(f"EAO interval [{low}, {high}]: need 1 <= low <= high")
     window = curve[low:high + 1]
-    return float(np.mean(window)) if window.size else float("nan")
+    if not window.size:
+        raise ValueError(f"EAO interval [{low}, {high}] is empty: the expected-overlap curve has "
+                         f"{len(curve)} points (the longest sequence); give an interval within it")
+    return float(np.mean(window))
 
 
 def supervised_average_ar(trajectories: Mapping[str, Sequence[Trajectory]],
