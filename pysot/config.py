@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
 from yacs.config import CfgNode as CN
 
 logger = logging.getLogger(__name__)
@@ -234,6 +235,13 @@ def load_cfg(path: str | Path | None = None, overrides: Sequence[str] = ()) -> C
             cfg.merge_from_file(str(path))
         except KeyError as err:
             raise KeyError(f"{path}: {err.args[0] if err.args else err}") from None
+        except yaml.YAMLError as err:  # yacs parses the text: yaml names "<unicode string>", not the file
+            mark = getattr(err, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ValueError(f"{path}: not valid YAML{where}: {problem}") from None
+        except UnicodeDecodeError as err:
+            raise ValueError(f"{path}: not a UTF-8 text file ({err.reason} at byte {err.start})") from None
     merge_overrides(cfg, overrides)
     return finalize_cfg(cfg)
 
