@@ -158,6 +158,34 @@ def _open_writer(output: Path, size: tuple[int, int], fps: float) -> cv2.VideoWr
     return writer
 
 
+class _Sink:
+    """Where annotated frames go: a video file (opened at the first frame) and/or a window."""
+
+    def __init__(self, output: Path | None, show: bool, fps: float) -> None:
+        self.output, self.show, self.fps = output, show, fps
+        self.writer: cv2.VideoWriter | None = None
+        self.active = output is not None or show
+
+    def emit(self, annotated: np.ndarray) -> bool:
+        """Write and/or show ``annotated``; False when the user asked to stop (q or Esc)."""
+        if self.output is not None:
+            if self.writer is None:
+                size = (annotated.shape[1], annotated.shape[0])
+                self.writer = _open_writer(self.output, size, self.fps)
+            self.writer.write(annotated)
+        if self.show:
+            cv2.imshow(WINDOW, annotated)
+            if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                return False
+        return True
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+        if self.show:
+            cv2.destroyAllWindows()
+
+
 def run_demo(
     tracker,
     source: str | int | Path,
@@ -186,15 +214,15 @@ def run_demo(
         raise RuntimeError("--show needs a display (none found); use --output to write a video instead")
     frames, source_fps = open_source(source)
     mask_threshold = getattr(tracker, "mask_threshold", 0.5)
-    writer = None
+    sink = _Sink(Path(output) if output is not None else None, show, output_fps or source_fps or 30.0)
     boxes: list[list[float]] = []
     scores: list[float] = []
     tracker_time = 0.0
-    output_path = Path(output) if output is not None else None
     try:
         for index, frame in enumerate(frames):
             if max_frames is not None and index >= max_frames:
                 break
+            extra = {}
             if index == 0:
                 box = [float(v) for v in (init_box if init_box is not None else select_box(frame))]
                 start = time.perf_counter()
@@ -206,29 +234,15 @@ def run_demo(
                 out = tracker.track(frame)
                 tracker_time += time.perf_counter() - start
                 box, score = [float(v) for v in out["bbox"]], float(out["best_score"])
+                if "polygon" in out:  # SiamMask: rotated box and mask, as PySOT's demo
+                    extra = dict(polygon=out["polygon"], mask=out.get("mask"), mask_threshold=mask_threshold)
             boxes.append(box)
             scores.append(score)
-            if output_path is None and not show:
-                continue
-            extra = {}
-            if index > 0 and "polygon" in out:  # SiamMask: rotated box and mask, as PySOT's demo
-                extra = dict(polygon=out["polygon"], mask=out.get("mask"), mask_threshold=mask_threshold)
-            annotated = draw(frame, box, score, index, **extra)
-            if output_path is not None:
-                if writer is None:
-                    size = (frame.shape[1], frame.shape[0])
-                    writer = _open_writer(output_path, size, output_fps or source_fps or 30.0)
-                writer.write(annotated)
-            if show:
-                cv2.imshow(WINDOW, annotated)
-                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
-                    break
+            if sink.active and not sink.emit(draw(frame, box, score, index, **extra)):
+                break
     finally:
-        if writer is not None:
-            writer.release()
-        if show:
-            cv2.destroyAllWindows()
+        sink.close()
     if not boxes:
         raise RuntimeError(f"no frames could be read from {source}")
     fps = len(boxes) / tracker_time if tracker_time > 0 else float("inf")
-    return DemoResult(np.array(boxes), np.array(scores), fps, output_path)
+    return DemoResult(np.array(boxes), np.array(scores), fps, sink.output)
