@@ -92,19 +92,6 @@ def incomplete_trackers(dataset: Dataset, root: str | Path, trackers: Iterable[s
         missing = [v for v in dataset.names if not _has_results(root, tracker, v, dataset.protocol)]
         if missing:
             shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
-            out[tracker] = f"no results for {len(missing)} of {len(dataset)} videos: {shown}"
-    return out
-
-
-def incomplete_trackers(dataset: Dataset, root: str | Path, trackers: Iterable[str]) -> dict[str, str]:
-    """Tracker -> what it lacks, for the trackers without a result file for every video (so that
-    ``tools/eval.py`` can score the complete ones and name these)."""
-    root = Path(root)
-    out = {}
-    for tracker in trackers:
-        missing = [v for v in dataset.names if not _has_results(root, tracker, v, dataset.protocol)]
-        if missing:
-            shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
             out[tracker] = f"has no results for {len(missing)} of {len(dataset)} videos: {shown}"
     return out
 
