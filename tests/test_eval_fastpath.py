@@ -48,7 +48,7 @@ def test_decimal_parsing_is_correctly_rounded_like_float():
     ]  # fmt: skip
     parsed = 0
     for token in tokens:
-        values, counts, ok = fastread._parse_rows(np.frombuffer(token.encode(), np.uint8), 1)
+        values, _, ok = fastread._parse_rows(np.frombuffer(token.encode(), np.uint8), 1)
         if ok:  # tokens beyond the fast grammar go to the strict reader (tested below)
             parsed += 1
             assert _bits(values[0, 0]) == _bits(float(token)), token

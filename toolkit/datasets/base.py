@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from toolkit.boxes import bounding_rect
@@ -122,6 +121,8 @@ class Sequence:
             raise DatasetFormatError(
                 f"video {self.name}: frame {idx}: truncated JPEG (no end-of-image marker FF D9): {path}"
             )
+        import cv2  # here, not at import: evaluation never reads images past the first (start-up)
+
         img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
         if img is None:
             what = "image not found" if not os.path.exists(path) else "unreadable image"

@@ -137,7 +137,8 @@ def evaluate_ope_tracker(
         from . import fastpath, fastread
 
         prep = _prepared(dataset, "ope", lambda: fastpath.OpePrep(list(dataset)))
-        preds = [fastread.read_boxes(_ope_path(dataset, root, tracker, v.name), len(v)) for v in dataset]
+        paths = [_ope_path(dataset, root, tracker, v.name) for v in dataset]
+        preds = fastread.read_boxes_many(paths, [len(v) for v in dataset])
         s_all, p_all, q_all = fastpath.ope_curves(prep, preds)
         for i, name in enumerate(dataset.names):
             success[name], precision[name], norm_precision[name] = s_all[i], p_all[i], q_all[i]
@@ -194,10 +195,10 @@ def _read_vot_runs_packed(dataset: Dataset, root: Path, tracker: str) -> dict[st
     from . import fastread
 
     repetitions = rules.rules_for(dataset.name).repetitions
-    runs = {
-        v.name: [fastread.read_vot_packed(p, len(v)) for p in _vot_runs(root, tracker, v.name, repetitions)]
-        for v in dataset
-    }
+    paths = {v.name: _vot_runs(root, tracker, v.name, repetitions) for v in dataset}
+    flat = [(p, len(v)) for v in dataset for p in paths[v.name]]
+    packed = iter(fastread.read_vot_packed_many([p for p, _ in flat], [n for _, n in flat]))
+    runs = {v.name: [next(packed) for _ in paths[v.name]] for v in dataset}
     counts = {v: len(r) for v, r in runs.items()}
     if len(set(counts.values())) > 1:
         detail = ", ".join(f"{v}: {n}" for v, n in counts.items())
@@ -421,15 +422,7 @@ def evaluate(
     Returns:
         The report dict (see the module docstring).
     """
-    if convention not in CONVENTIONS:
-        raise ValueError(f"unknown scoring convention {convention!r}; known: pysot, vot")
-    if convention == "vot" and dataset.protocol != "vot":
-        raise ValueError(
-            "the official VOT convention (--convention vot) applies to VOT reset-based datasets, "
-            f"not {dataset.name} ({dataset.protocol})"
-        )
-    if dataset.protocol == "vot" and eao_interval is None:
-        vot_interval(dataset.name, convention)  # fail before reading any result
+    _check_arguments(dataset, convention, eao_interval)
     trackers = sorted(set(trackers))
     if not trackers:
         raise ValueError(f"no trackers to evaluate in {root}")
@@ -438,13 +431,34 @@ def evaluate(
     if dataset.protocol in ("vot", "longterm"):
         _ = [(v.width, v.height) for v in dataset]  # read image sizes once, before forking workers
     jobs = [(dataset, str(root), t, convention, eao_interval) for t in trackers]
-    num = max(1, min(num, len(trackers)))
+    results = _run_jobs(jobs, num, f"eval {dataset.name}" if progress else None)
+    return _report(dataset, convention, results)
+
+
+def _check_arguments(dataset: Dataset, convention: str, eao_interval: tuple[int, int] | None) -> None:
+    """Fail before reading any result: unknown convention, official convention on a non-VOT
+    dataset, VOT dataset without a known or given EAO interval."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown scoring convention {convention!r}; known: pysot, vot")
+    if convention == "vot" and dataset.protocol != "vot":
+        raise ValueError(
+            "the official VOT convention (--convention vot) applies to VOT reset-based datasets, "
+            f"not {dataset.name} ({dataset.protocol})"
+        )
+    if dataset.protocol == "vot" and eao_interval is None:
+        vot_interval(dataset.name, convention)
+
+
+def _run_jobs(jobs: list[tuple[Any, ...]], num: int, progress: str | None) -> dict[str, dict[str, Any]]:
+    """``{tracker: metrics}`` of :func:`_evaluate_job` over ``jobs``, in ``num`` worker processes
+    (in this process for 1), with a tqdm bar titled ``progress`` (on stderr) unless ``None``."""
+    num = max(1, min(num, len(jobs)))
     results: dict[str, dict[str, Any]] = {}
     bar = None
-    if progress:
+    if progress is not None:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs), desc=f"eval {dataset.name}", ncols=100)
+        bar = tqdm(total=len(jobs), desc=progress, ncols=100)
     if num == 1:
         it: Iterable[tuple[str, dict[str, Any]]] = map(_evaluate_job, jobs)
         pool = None
@@ -462,11 +476,16 @@ def evaluate(
             pool.join()
         if bar is not None:
             bar.close()
+    return results
+
+
+def _report(dataset: Dataset, convention: str, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The report dict around the per-tracker metrics (see the module docstring)."""
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
         "dataset": dataset.name,
         "kind": dataset.protocol,
-        "protocol": convention,  # the JSON layout keeps PySOT-era key "protocol"
+        "protocol": convention,  # the scoring convention, under the key of the JSON layout version 1
         "videos": list(dataset.names),
         "trackers": results,
     }

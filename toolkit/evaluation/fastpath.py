@@ -361,53 +361,86 @@ def eao_per_tag(
     skipping: int = eao.SKIPPING,
 ) -> dict[str, tuple[float, np.ndarray, tuple[int, int]]]:
     """:func:`.eao.expected_average_overlap` for every tag (``tag -> per-run tag values``) with the
-    fragments cut once: only the fragment weights depend on the tag."""
+    fragments cut once and the fragments' running means computed once: only the fragment weights
+    depend on the tag (the same expressions as :func:`.eao.eao_fragments` and
+    :func:`.eao.expected_overlap_curve`, so the same bits)."""
     seq_weight = 1 / (repetitions + 1e-10)
     first = next(iter(tag_values))
     fragments, _ = eao.eao_fragments(overlaps, fails, tag_values[first], seq_weight, skipping)
+    spans = _fragment_spans(overlaps, fails, skipping)
+    max_len = fragments.shape[1]
     out = {}
+    if max_len >= 2:
+        body = fragments[:, 1:]
+        defined = ~np.isnan(body)
+        lengths = np.arange(1, max_len, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            seq_mean = np.cumsum(body, axis=1) / lengths
+        masked = np.where(defined, seq_mean, 0.0)  # seq_mean * w where defined, else 0 (w >= 0)
+        defined_f = defined.astype(np.float64)
+        any_defined = defined.any(axis=0)
     for tag, values in tag_values.items():
-        weights = fragment_weights(overlaps, fails, values, seq_weight, len(fragments), skipping)
-        curve = eao.expected_overlap_curve(fragments, weights)
+        # rows of failures whose restart lies beyond the run stay all-NaN in ``fragments`` (their
+        # weight NaN there, contributing 0 through np.where): weight 0 contributes the same 0
+        weights = np.zeros(len(fragments))
+        weights[: len(spans[0])] = seq_weight * _fragment_tag_fraction(spans, values)
+        curve = np.zeros(max_len, np.float32)
+        curve[0] = 1
+        if max_len >= 2:
+            num = (masked * weights[:, None]).sum(axis=0)
+            den = (defined_f * weights[:, None]).sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = num / den
+            curve[1:] = np.where(any_defined, ratio, 0.0).astype(np.float32)
         out[tag] = (eao.eao_score(curve, *interval), curve, fragments.shape)
     return out
 
 
-def fragment_weights(
-    overlaps: list[np.ndarray],
-    fails: list[list[int]],
-    tag_values: list[np.ndarray],
-    seq_weight: float,
-    fragment_num: int,
-    skipping: int = eao.SKIPPING,
-) -> np.ndarray:
-    """The fragment weights of :func:`.eao.eao_fragments` (same expressions, same order)."""
-    fweights = np.full(fragment_num, np.nan)
+def _fragment_spans(
+    overlaps: list[np.ndarray], fails: list[list[int]], skipping: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per fragment of :func:`.eao.eao_fragments`: its run, the frames ``start .. end - 1`` whose
+    tag values are summed, the divisor as an integer and whether it is the run's last fragment
+    (divisor ``len(tags) - start + 1e-16``) or a run without failure (``min(len, max_len)``)."""
+    run, start, end, divisor, kind = [], [], [], [], []
     max_len = max(len(o) for o in overlaps)
-    seg = 0
-    for ov, fl, tags in zip(overlaps, fails, tag_values):
-        tags = np.asarray(tags)
+    for r, (ov, fl) in enumerate(zip(overlaps, fails)):
         n = len(ov)
         if len(fl) > 0:
             points = [0] + [x + skipping for x in fl if x + skipping <= n]
-            csum = np.concatenate([[0], np.cumsum(tags, dtype=np.int64)])
-            for i, start in enumerate(points):
+            for i, s in enumerate(points):
+                run.append(r)
+                start.append(s)
                 if i < len(points) - 1:
-                    end = points[i + 1] + 1
-                    w = int(csum[min(end, len(tags))] - csum[min(start, len(tags))]) / (
-                        points[i + 1] - start + 1
-                    )
+                    end.append(points[i + 1] + 1)
+                    divisor.append(points[i + 1] - s + 1)
+                    kind.append(0)
                 else:
-                    w = int(csum[min(n, len(tags))] - csum[min(start, len(tags))]) / (
-                        len(tags) - start + 1e-16
-                    )
-                fweights[seg] = seq_weight * w
-                seg += 1
+                    end.append(n)
+                    divisor.append(s)  # the divisor is len(tags) - s + 1e-16
+                    kind.append(1)
         else:
-            max_idx = min(n, max_len)
-            fweights[seg] = seq_weight * (int(np.sum(tags[:max_idx])) / max_idx)
-            seg += 1
-    return fweights
+            m = min(n, max_len)
+            run.append(r)
+            start.append(0)
+            end.append(m)
+            divisor.append(m)
+            kind.append(0)
+    return (np.array(run), np.array(start), np.array(end), np.array(divisor), np.array(kind))
+
+
+def _fragment_tag_fraction(spans, tag_values: list[np.ndarray]) -> np.ndarray:
+    """Per fragment: tagged frames / divisor, as :func:`.eao.eao_fragments` computes it."""
+    run, start, end, divisor, kind = spans
+    lens = np.array([len(t) for t in tag_values], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lens + 1)])[:-1]
+    csum = np.concatenate([np.concatenate([[0], np.cumsum(np.asarray(t, np.int64))]) for t in tag_values])
+    length = lens[run]
+    hi = offsets[run] + np.minimum(end, length)
+    lo = offsets[run] + np.minimum(start, length)
+    count = np.maximum(csum[hi] - csum[lo], 0)  # an empty slice (start beyond the end) sums to 0
+    denom = np.where(kind == 1, (length - divisor) + 1e-16, divisor.astype(np.float64))
+    return count / denom
 
 
 # ------------------------------------------------------------------------------------- OPE

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Union
 
 import numba
@@ -237,10 +237,11 @@ def read_vot_packed(path: PathLike, n_frames: int | None = None) -> PackedRegion
     return pack_regions(rio.read_vot_trajectory(path, n_frames))
 
 
-def failures(packed: PackedRegions) -> list[int]:
-    """0-based frames of the failure code ``2`` (:func:`.ar.calculate_failures` on packed rows)."""
-    return np.flatnonzero((packed.counts == 1) & (packed.values[:, 0] == 2)).tolist()
+def read_boxes_many(paths: Sequence[PathLike], n_frames: Sequence[int]) -> list[np.ndarray]:
+    """:func:`read_boxes` of several files."""
+    return [read_boxes(p, n) for p, n in zip(paths, n_frames)]
 
 
-def path_of(root: PathLike, *parts: str) -> Path:
-    return Path(root).joinpath(*parts)
+def read_vot_packed_many(paths: Sequence[PathLike], n_frames: Sequence[int]) -> list[PackedRegions]:
+    """:func:`read_vot_packed` of several files."""
+    return [read_vot_packed(p, n) for p, n in zip(paths, n_frames)]
