@@ -127,10 +127,26 @@ def test_divergence_falls_back_with_a_warning(method, caplog):
     with caplog.at_level(logging.WARNING, logger="pysot.models.target_aware"):
         imps = sel.importances(zf, xf)
     assert all(torch.isfinite(i).all() for i in imps)
-    assert all(info.fallback.startswith("non-finite loss at step") for info in sel.last_fit)
+    # sgd runs, finds the loss non-finite and refits; dual predicts the divergence from the curvature
+    # before iterating and fits once with the clamped step
+    reason = {"sgd": "non-finite loss at step", "dual": "predicted divergence: lr="}[method]
+    assert all(info.fallback.startswith(reason) for info in sel.last_fit)
     assert all(info.lr < lr for info, lr in zip(sel.last_fit, sel.lr))  # the clamped step
-    assert sum("diverged" in r.getMessage() for r in caplog.records) == 3
+    assert sum("diverge" in r.getMessage() for r in caplog.records) == 3
     assert selected(sel.select(zf, xf)) == PLANTED
+
+
+def test_dual_predicted_divergence_gives_the_channels_of_sgds_refit():
+    # the same clamped step as sgd's refit after its divergence: the same iterations, same channels
+    zf, xf = planted_features(scale=1e3, seed=4)
+    runs = {}
+    for method in ("sgd", "dual"):
+        sel = TargetAwareSelector(method=method, channels=[0.5, 0.5, 0.5], min_channels=0, max_iters=40)
+        runs[method] = (sel.select(zf, xf), [(i.iters, i.lr) for i in sel.last_fit])
+    assert [it for it, _ in runs["sgd"][1]] == [it for it, _ in runs["dual"][1]]
+    for (_, a), (_, b) in zip(runs["sgd"][1], runs["dual"][1]):
+        assert a == pytest.approx(b, rel=1e-4)  # the step from the power-iteration curvature
+    assert selected(runs["sgd"][0]) == selected(runs["dual"][0])
 
 
 def test_same_input_same_selection_and_global_rng_untouched():
@@ -262,7 +278,7 @@ def test_diverging_fit_in_the_tracker_gives_finite_boxes(method, frames, caplog)
     tracker = SiamRPNTracker(model, target_aware=selector)
     with caplog.at_level(logging.WARNING, logger="pysot.models.target_aware"):
         out = run(tracker, frames)
-    assert sum("diverged" in r.getMessage() for r in caplog.records) == 3
+    assert sum("diverge" in r.getMessage() for r in caplog.records) == 3
     assert selected(model.masks) == PLANTED
     assert all(np.isfinite(o["bbox"]).all() and np.isfinite(o["best_score"]) for o in out)
 

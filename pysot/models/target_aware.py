@@ -22,7 +22,11 @@ Methods (``TA.METHOD``):
     ``w_t = A^T alpha_t + beta_t w_0`` (``A`` the (H*W, C*k*k + 1) design matrix of the conv with
     bias), so the kernel ``A A^T`` (built from the channel Gram matrix of ``x``) replaces the two
     convolutions per step. Same start, same stopping rule, same fallback; only the floating-point
-    rounding differs (float64 here), so it selects the same channels far faster.
+    rounding differs (float64 here), so it selects the same channels far faster. Before iterating
+    it compares the step with the stability limit ``2 (1 + m) / L`` of the power-iteration
+    curvature ``L`` (a lower bound of the largest one): a step at or above it certainly diverges,
+    so the fit goes straight to the clamped step (the step ``sgd`` refits with after diverging)
+    instead of running, detecting the divergence and refitting. ``MAX_ITERS = t`` gives iterate t.
 ``gradient``
     TADT-style: importance from the loss gradient at the initial weights (the first step's direction).
 
@@ -276,6 +280,27 @@ class TargetAwareSelector:
         if self.method == "gradient":
             return _gradient_importance(p), FitInfo(method="gradient")
         solve = _SGDSolver(p, self) if self.method == "sgd" else _DualSolver(p, self)
+        if self.method == "dual":
+            # predict before iterating: the power-iteration curvature is a lower bound of the largest
+            # one, so lr * L >= 2 (1 + m) means momentum SGD certainly diverges on this problem
+            curvature = solve.curvature()
+            limit = 2 * (1 + p.momentum) / curvature
+            if p.lr >= limit:
+                lr = min(p.lr, self.fallback_step * limit)
+                logger.warning(
+                    "target-aware dual fit of layer %d would diverge with lr=%g (stability limit "
+                    "2(1+m)/L = %g); fitting with lr=%g",
+                    layer,
+                    p.lr,
+                    limit,
+                    lr,
+                )
+                imp, info = solve.run(lr)
+                first_reason = f"predicted divergence: lr={p.lr:g} >= 2(1+m)/L = {limit:g}"
+                if not info.fallback:
+                    info.fallback = first_reason
+                    return imp, info
+                return self._gradient_fallback(p, layer, lr, first_reason, info)
         imp, info = solve.run(p.lr)
         if info.fallback:
             lr = min(p.lr, self.fallback_step * 2 * (1 + p.momentum) / solve.curvature())
@@ -290,22 +315,28 @@ class TargetAwareSelector:
             first_reason = info.fallback
             imp, info = solve.run(lr)
             if info.fallback:
-                logger.warning(
-                    "target-aware %s fit of layer %d diverged again (%s) with lr=%g; using the gradient "
-                    "importance",
-                    self.method,
-                    layer,
-                    info.fallback,
-                    lr,
-                )
-                imp = _gradient_importance(p)
-                info = FitInfo(method="gradient", lr=lr, fallback=f"{first_reason}; then {info.fallback}")
-                if not bool(torch.isfinite(imp).all()):
-                    raise ValueError(
-                        f"layer {layer}: non-finite gradient importance; are the features finite?"
-                    )
-            else:
-                info.fallback = first_reason
+                return self._gradient_fallback(p, layer, lr, first_reason, info)
+            info.fallback = first_reason
+        return imp, info
+
+    def _gradient_fallback(
+        self, p: _Problem, layer: int, lr: float, first_reason: str, info: FitInfo
+    ) -> tuple[torch.Tensor, FitInfo]:
+        """After a second divergence: the gradient importance, with a warning."""
+        logger.warning(
+            "target-aware %s fit of layer %d diverged again (%s) with lr=%g; using the gradient "
+            "importance",
+            self.method,
+            layer,
+            info.fallback,
+            lr,
+        )
+        imp = _gradient_importance(p)
+        info = FitInfo(method="gradient", lr=lr, fallback=f"{first_reason}; then {info.fallback}")
+        if not bool(torch.isfinite(imp).all()):
+            raise ValueError(
+                f"layer {layer}: non-finite gradient importance; are the features finite?"
+            )
         return imp, info
 
 
@@ -431,10 +462,11 @@ class _DualSolver:
         rows = sum(gpad[:, b : b + w, :, b : b + w] for b in range(k))
         kern_w = sum(rows[a : a + h, :, a : a + h, :] for a in range(k))
         self.kern_w = kern_w.reshape(h * w, h * w).double()
-        self.box = _box_sums(x, k)  # (C, H*W): A^T maps alpha to weights whose kernel sums are box @ alpha
+        self.xd = xf.double()  # importance = box-sums of x . alpha = x . (box-sums of alpha), see run()
         self.r0 = _conv_single(x, p.w0)  # A theta_0 (initial bias 0)
         self.w0_sq = float(p.w0.double().pow(2).sum())
         self.y = p.label.double().reshape(-1)
+        self._curvature: float | None = None
 
     def _kern(self, v: torch.Tensor) -> torch.Tensor:
         """K v with K = K_w + 1 (the bias column)."""
@@ -473,14 +505,20 @@ class _DualSolver:
         info.loss = loss
         if not info.fallback and _diverged(first, loss):
             info.fallback = f"loss grew from {first:.3g} to {loss:.3g}"
-        imp = self.box @ alpha + beta * p.w0.double().sum(dim=(0, 2, 3))
+        # kernel sums of A^T alpha: sum_p alpha_p sum_{|o| <= k//2} x(p + o) = x . (window sums of alpha)
+        _, _, h, w = p.x.shape
+        imp = self.xd @ _box_sums(alpha.reshape(1, 1, h, w), p.k)[0] + beta * p.w0.double().sum(dim=(0, 2, 3))
         return imp.float(), info
 
     def curvature(self) -> float:
         """The power iteration of :meth:`_SGDSolver.curvature`, run on ``u = A v`` in the dual."""
+        if self._curvature is not None:
+            return self._curvature
         n = self.y.numel()
-        u = self.box.sum(0) + 1.0  # A applied to the all-ones (weight, bias) vector
-        v_sq = float(self.box.shape[0] * self.p.k**2 + 1)
+        _, c, h, w = self.p.x.shape
+        # A applied to the all-ones (weight, bias) vector: the window sums of the channel sum, plus 1
+        u = _box_sums(self.p.x.sum(1, keepdim=True), self.p.k)[0] + 1.0
+        v_sq = float(c * self.p.k**2 + 1)
         lam = 0.0
         for _ in range(POWER_ITERS):
             u = u / math.sqrt(v_sq)
@@ -488,4 +526,5 @@ class _DualSolver:
             lam = float(u @ u) * 2.0 / n
             v_sq = float(u @ ku) * (2.0 / n) ** 2
             u = ku * (2.0 / n)
-        return lam + self.sel.weight_decay
+        self._curvature = lam + self.sel.weight_decay
+        return self._curvature
