@@ -147,6 +147,28 @@ def random_masks(channels: Sequence[int], keep: float, generator: torch.Generato
     return masks
 
 
+def _random_inputs(model: nn.Module, cfg, seed: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """A random template (1x3xExE) and search image (1x3xSxS) in 0-255, and 0/1 channel masks
+    keeping about half of each backbone output's channels, from one generator seeded ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    e, s = int(cfg.TRACK.EXEMPLAR_SIZE), int(cfg.TRACK.INSTANCE_SIZE)
+    z = torch.rand(1, 3, e, e, generator=generator) * 255
+    x = torch.rand(1, 3, s, s, generator=generator) * 255
+    return z, x, random_masks(list(model.feature_channels), 0.5, generator)
+
+
+def _pytorch_reference(model: nn.Module, z, x, masks) -> tuple[list[torch.Tensor], Any, dict]:
+    """``model.template(z)`` and ``model.track(x)`` under ``masks``: the cached kernels (flattened,
+    with their structure spec) and the ``cls``/``loc`` outputs the graphs must reproduce."""
+    with torch.no_grad():
+        model.set_channel_masks(masks)
+        model.template(z)
+        kernels, spec = flatten(model.kernel)
+        kernels = [k.clone() for k in kernels]
+        reference = {k: v.clone() for k, v in model.track(x).items()}
+    return kernels, spec, reference
+
+
 def export_onnx(
     model: nn.Module,
     cfg,
@@ -178,21 +200,10 @@ def export_onnx(
         raise ValueError("SiamMask models (MASK.MASK: True) are not exportable by this tool")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    generator = torch.Generator().manual_seed(seed)
-    e, s = int(cfg.TRACK.EXEMPLAR_SIZE), int(cfg.TRACK.INSTANCE_SIZE)
-    z = torch.rand(1, 3, e, e, generator=generator) * 255
-    x = torch.rand(1, 3, s, s, generator=generator) * 255
+    z, x, masks = _random_inputs(model, cfg, seed)
+    kernels, spec, reference = _pytorch_reference(model, z, x, masks)
     channels = list(model.feature_channels)
-    masks = random_masks(channels, 0.5, generator)
     mask_names = [f"mask{i}" for i in range(len(masks))]
-
-    with torch.no_grad():
-        model.set_channel_masks(masks)
-        model.template(z)
-        kernels, spec = flatten(model.kernel)
-        kernels = [k.clone() for k in kernels]
-        reference = model.track(x)
-        reference = {k: v.clone() for k, v in reference.items()}
     kernel_names = [f"kernel{i}" for i in range(len(kernels))]
 
     template_path, track_path = output_dir / "template.onnx", output_dir / "track.onnx"
