@@ -35,6 +35,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from pysot.config import load_cfg
 from pysot.integrations.loading import DEFAULT_SNAPSHOT, TrackerFactory, resolve_snapshot
+from pysot.models.inference import resolve_precision
 from pysot.utils.checkpoint import CheckpointError
 from pysot.utils.cli import add_experiment_args, setup_logging, tool_parser
 from pysot.utils.distributed import process_device
@@ -121,6 +122,7 @@ def run_test(
         _wait_for_generation(dataset, root, GENERATE_WAIT_S)
     ds = build_dataset(dataset, root, generate=synthetic)
     torch_device = process_device(device)
+    resolve_precision(cfg.TRACK.PRECISION, torch_device)  # an unsupported mode fails here, not per video
     logger.info(
         "dataset %s (%d videos, protocol %s) from %s; tracker %s from %s on %s; rank %d/%d",
         ds.name, len(ds), ds.protocol, ds.root, name, snapshot, torch_device, rank, world_size,

@@ -66,7 +66,7 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 
 
-class PrecisionError(RuntimeError):
+class PrecisionError(ValueError):
     """The requested ``TRACK.PRECISION`` cannot run on the device."""
 
 
