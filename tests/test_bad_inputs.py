@@ -12,13 +12,11 @@ import pytest
 
 from pysot.config import load_cfg
 from toolkit import results
-from toolkit.datasets import build_dataset
+from toolkit.datasets import build_dataset, synthetic
 from toolkit.datasets.base import DatasetFormatError, Sequence
 from toolkit.evaluation.eao import eao_score
 from toolkit.protocols import run_ope, run_vot
 from tools import eval as eval_tool
-
-synthetic = pytest.importorskip("toolkit.datasets.synthetic")
 
 
 class StillTracker:

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from toolkit.datasets import synthetic
 from tools import test as test_tool
-
-synthetic = pytest.importorskip("toolkit.datasets.synthetic")
 
 REPO = Path(__file__).resolve().parents[1]
 FRAMES = 6

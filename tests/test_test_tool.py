@@ -13,12 +13,10 @@ import pytest
 
 from pysot.config import load_cfg
 from pysot.integrations.loading import TrackerFactory
-from toolkit.datasets import build_dataset
+from toolkit.datasets import build_dataset, synthetic
 from toolkit.evaluation import report
 from tools import eval as eval_tool
 from tools import test as test_tool
-
-synthetic = pytest.importorskip("toolkit.datasets.synthetic")
 
 FRAMES = 14  # > the 10-frame burn-in of VOT accuracy
 
