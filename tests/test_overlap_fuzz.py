@@ -48,6 +48,15 @@ def test_pysot_accuracy_keeps_dropping_empty_frames_and_the_mask_counts_them():
     assert empty_overlap_mask(pred, gt, (100, 100)).tolist() == [False, True, False]
 
 
+def test_the_report_counts_the_frames_pysot_drops_as_empty():
+    gt = [[10, 10, 20, 20], [10, 10, 5, 0], [10, 10, 20, 20], [50, 50, 5, 0], [10, 10, 20, 20]]
+    pred = [[1], [10, 10, 5, 0], [10, 10, 10, 20], [50, 50, 0, 5], [0]]  # init, 2 empty frames, a code
+    pred_p, gt_p = ar.pack_regions(pred), ar.pack_regions(gt)
+    _, overlaps = ar.calculate_accuracy(pred_p, gt_p, bound=(100, 100))
+    assert np.isnan(overlaps).tolist() == [True, True, False, True, True]
+    assert ar.empty_frame_count(overlaps, pred_p, gt_p, (100, 100)) == 2
+
+
 def test_ope_iou_of_a_negative_width_is_0_not_nan():
     rect1 = np.array([[0, 0, -5, 2], [0, 0, np.inf, 2], [0, 0, np.nan, 2], [0, 0, 5, 2]], float)
     rect2 = np.array([[0, 0, 5, 2], [0, 0, 5, 2], [0, 0, 5, 2], [0, 0, 5, 2]], float)

@@ -214,12 +214,15 @@ def _evaluate_vot_tracker_fast(
     edition = rules.rules_for(dataset.name)
     gts = _prepared(dataset, "vot_gt", lambda: fastpath.prepare_vot_gt(dataset))
     runs = _read_vot_runs_packed(dataset, Path(root), tracker)
+    empty = 0
     overlaps, failures, frame_overlaps = {}, {}, {}
     eao_overlaps, eao_failures, videos_of_run = [], [], []
     for video in dataset:
         per_rep, fails = [], []
         for pred in runs[video.name]:
             acc, eo = fastpath.vot_run_overlaps(pred, gts[video.name], edition.burnin)
+            gt = gts[video.name]
+            empty += ar.empty_frame_count(acc, pred, gt.packed, (video.width, video.height))
             per_rep.append(acc)
             fail_idx = fastpath.failures(pred)
             fails.append(len(fail_idx))
@@ -235,11 +238,15 @@ def _evaluate_vot_tracker_fast(
     per_tag_eao = fastpath.eao_per_tag(
         eao_overlaps, eao_failures, tag_values, repetitions, interval, edition.skip
     )
-    return _vot_report(overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval)
+    return _vot_report(overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval, empty)
 
 
-def _vot_report(overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval) -> dict[str, Any]:
+def _vot_report(
+    overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval, empty_frames=0
+) -> dict[str, Any]:
     out: dict[str, Any] = dict(ar.accuracy_robustness(overlaps, failures))
+    # frames where region and ground truth both cover no pixel: NaN, not averaged (PySOT convention)
+    out["empty_overlap_frames"] = int(empty_frames)
     per_tag = {}
     for tag, (score, curve, shape) in per_tag_eao.items():
         per_tag[tag] = score
@@ -271,6 +278,7 @@ def evaluate_vot_tracker(
         return _evaluate_vot_tracker_fast(dataset, root, tracker, interval)
     runs = _read_vot_runs(dataset, Path(root), tracker)
     edition = rules.rules_for(dataset.name)
+    empty = 0
     overlaps, failures, frame_overlaps = {}, {}, {}
     eao_overlaps, eao_failures, videos_of_run = [], [], []
     for video in dataset:
@@ -281,6 +289,7 @@ def evaluate_vot_tracker(
         for traj in runs[video.name]:
             pred = pack_regions(traj)
             per_rep.append(ar.calculate_accuracy(pred, gt, burnin=edition.burnin, bound=bound)[1])
+            empty += ar.empty_frame_count(per_rep[-1], pred, gt, bound)
             n_fail, fail_idx = ar.calculate_failures(traj)
             fails.append(n_fail)
             eao_overlaps.append(ar.calculate_accuracy(pred, gt, bound=eao_bound)[1])
@@ -296,7 +305,7 @@ def evaluate_vot_tracker(
         per_tag_eao[tag] = eao.expected_average_overlap(
             eao_overlaps, eao_failures, tag_values, repetitions, interval, skipping=edition.skip
         )
-    return _vot_report(overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval)
+    return _vot_report(overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval, empty)
 
 
 def _tag_values(video, tag: str) -> np.ndarray:

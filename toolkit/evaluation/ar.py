@@ -24,7 +24,7 @@ import numpy as np
 
 from toolkit.rules import VOT_RULES
 
-from .region import PackedRegions, pack_regions, vot_overlap_traj
+from .region import PackedRegions, empty_overlap_mask, pack_regions, vot_overlap_traj
 
 #: Frames not scored after each (re-)initialisation, the initialisation frame included
 #: (:attr:`toolkit.rules.VOTRules.burnin`; the report takes each edition's).
@@ -73,6 +73,25 @@ def calculate_accuracy(
     if len(overlaps) > 0:
         acc = nanmean(overlaps)
     return acc, overlaps
+
+
+def empty_frame_count(
+    overlaps: np.ndarray,
+    pred: PackedRegions,
+    gt: PackedRegions,
+    bound: Sequence[float] | None = None,
+) -> int:
+    """Frames of one run whose accuracy overlap is NaN because the predicted region and the ground
+    truth both cover no pixel (the C library's 0 / 0; PySOT drops them from the accuracy), burn-in
+    frames included. ``overlaps`` are :func:`calculate_accuracy`'s; only its NaN frames with a region
+    on both sides are rasterised again."""
+    n = len(overlaps)
+    rows = np.flatnonzero(np.isnan(overlaps) & (pred.counts[:n] != 1) & (gt.counts[:n] != 1))
+    if not rows.size:
+        return 0
+    a = PackedRegions(pred.values[rows], pred.counts[rows])
+    b = PackedRegions(gt.values[rows], gt.counts[rows])
+    return int(empty_overlap_mask(a, b, bound).sum())
 
 
 def mean_over_repetitions(overlaps: Sequence[np.ndarray]) -> np.ndarray:
