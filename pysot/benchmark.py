@@ -188,3 +188,171 @@ def box_iou(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]]) -> np.nd
     inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
     union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+# ----------------------------------------------------------------------------- side-by-side runs
+def run_interleaved(
+    trackers: dict, frames: Sequence[np.ndarray], box: Sequence[float], device: torch.device | str = "cpu"
+) -> dict:
+    """Every tracker on the same frames, taking turns frame by frame (so a changing load on a shared
+    CPU hits all of them alike): per tracker its boxes, init seconds and per-frame seconds."""
+    device = torch.device(device)
+    out = {name: {"boxes": [], "frame_seconds": []} for name in trackers}
+    for name, tracker in trackers.items():
+        start = time.perf_counter()
+        tracker.init(frames[0], list(box))
+        _sync(device)
+        out[name]["init_seconds"] = time.perf_counter() - start
+    for frame in frames[1:]:
+        for name, tracker in trackers.items():
+            start = time.perf_counter()
+            out[name]["boxes"].append(tracker.track(frame)["bbox"])
+            _sync(device)
+            out[name]["frame_seconds"].append(time.perf_counter() - start)
+    return out
+
+
+def agreement(boxes: Sequence[Sequence[float]], reference: Sequence[Sequence[float]]) -> dict:
+    """Max coordinate difference (px) and the fraction of frames with IoU >= 0.9 against ``reference``."""
+    iou = box_iou(boxes, reference)
+    return {
+        "max_abs_box_difference_px": max_box_difference(boxes, reference),
+        "fraction_iou_ge_0.9": float(np.mean(iou >= 0.9)) if len(iou) else float("nan"),
+        "min_iou": float(iou.min()) if len(iou) else float("nan"),
+    }
+
+
+def inference_comparison(
+    cfg,
+    model: nn.Module,
+    frames: Sequence[np.ndarray],
+    box: Sequence[float],
+    precisions: Sequence[str] = ("bf16", "fp16"),
+    rewrites: Sequence[str] = ("channels_last",),
+    device: torch.device | str = "cpu",
+) -> dict:
+    """The inference variants side by side against the reference path (PySOT's computation, fp32).
+
+    Variants: ``fp32_unfused`` (the default fast path), ``fp32_fused`` (TRACK.FUSE_BN), each mode of
+    ``precisions`` (fused; a mode the device cannot run is recorded with its error, not run), and
+    the ``rewrites`` of the fused fp32 model (``channels_last``, ``compile``: torch.compile of the
+    backbone, its first frame timed separately). Per variant: median frame seconds, speed-up over the
+    reference (ratio of medians), boxes against the reference and, for reduced modes, against fused fp32.
+    """
+    from pysot.models.inference import InferenceModel, PrecisionError, resolve_precision
+    from pysot.tracker.tracker_builder import build_tracker
+
+    trackers = {
+        "reference": build_tracker(cfg, model, reference=True),
+        "fp32_unfused": build_tracker(cfg, model),
+        "fp32_fused": build_tracker(cfg, model, fuse_bn=True),
+    }
+    results: dict = {"unsupported": {}}
+    for mode in precisions:
+        try:
+            resolve_precision(mode, device)
+        except PrecisionError as err:
+            results["unsupported"][mode] = str(err)
+            continue
+        trackers[mode] = build_tracker(cfg, model, precision=mode, fuse_bn=True)
+    compile_error = None
+    for rewrite in rewrites:
+        if rewrite == "channels_last":
+            wrapped = InferenceModel(model, "fp32", fuse=True, channels_last=True)
+        elif rewrite == "compile":
+            wrapped = InferenceModel(model, "fp32", fuse=True)
+            try:
+                wrapped.net.backbone = torch.compile(wrapped.net.backbone, dynamic=False)
+            except Exception as err:  # noqa: BLE001 - recorded: whether compile works here is the result
+                compile_error = f"{type(err).__name__}: {err}"
+                continue
+        else:
+            raise ValueError(f"unknown rewrite {rewrite!r}; known: channels_last, compile")
+        trackers[f"fp32_fused_{rewrite}"] = build_tracker(cfg, wrapped)
+    try:
+        runs = run_interleaved(trackers, frames, box, device)
+    except Exception as err:  # noqa: BLE001 - torch.compile fails at the first call when it cannot build
+        if "fp32_fused_compile" not in trackers:
+            raise
+        compile_error = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+        trackers.pop("fp32_fused_compile")
+        runs = run_interleaved(trackers, frames, box, device)
+    if compile_error:
+        results["unsupported"]["compile"] = compile_error
+    ref = runs["reference"]
+    ref_s = median(ref["frame_seconds"])
+    variants = {}
+    for name, run in runs.items():
+        frame_s = run["frame_seconds"][1:] if name.endswith("compile") else run["frame_seconds"]
+        entry = {
+            "median_frame_seconds": median(frame_s),
+            "speedup_vs_reference": ref_s / median(frame_s),
+            "init_seconds": run["init_seconds"],
+            "vs_reference": agreement(run["boxes"], ref["boxes"]),
+        }
+        if name.endswith("compile"):
+            entry["first_frame_seconds_with_compile"] = run["frame_seconds"][0]
+        if name not in ("reference", "fp32_unfused", "fp32_fused") and not name.startswith("fp32_"):
+            entry["vs_fp32_fused"] = agreement(run["boxes"], runs["fp32_fused"]["boxes"])
+        variants[name] = entry
+    results["variants"] = variants
+    results["frames_tracked"] = len(frames) - 1
+    return results
+
+
+def ta_timing(
+    cfg,
+    model: nn.Module,
+    frame: np.ndarray,
+    box: Sequence[float],
+    methods: Sequence[str],
+    feature_rms: Sequence[float | None],
+    repeats: int = 3,
+) -> dict:
+    """TA init time per method against one fp32 tracked frame (fused), timed in turns in one run.
+
+    The fit runs on the backbone features of the tracker's init crops around ``box``, each layer
+    rescaled to each RMS of ``feature_rms`` (None: as computed; ResNet-50 features of RMS 1-2 make
+    the paper's steps diverge, small ones let them converge). Ratio = median fit seconds / median
+    frame seconds; each fit's path (steps, fallback) is recorded.
+    """
+    from pysot.models.target_aware import TargetAwareSelector
+    from pysot.tracker.tracker_builder import build_tracker
+
+    tracker = build_tracker(cfg, model, fuse_bn=True, target_aware=None)
+    tracker.init(frame, list(box))
+    z, x = tracker.init_crops(frame, box)
+    with torch.inference_mode():
+        zf, xf = model.backbone_features(z), model.backbone_features(x)
+    out = {}
+    for rms in feature_rms:
+        feats = xf if rms is None else [f * (rms / f.pow(2).mean().sqrt()) for f in xf]
+        frame_s, fit_s, fits = [], {m: [] for m in methods}, {}
+        for _ in range(repeats):
+            start = time.perf_counter()
+            tracker.track(frame)
+            frame_s.append(time.perf_counter() - start)
+            for method in methods:
+                selector = TargetAwareSelector.from_config(cfg.TA, method=method)
+                start = time.perf_counter()
+                selector.select(zf, feats)
+                fit_s[method].append(time.perf_counter() - start)
+                fits[method] = [
+                    dict(method=i.method, iters=i.iters, lr=i.lr, fallback=i.fallback, seconds=i.seconds)
+                    for i in selector.last_fit
+                ]
+        key = "as_computed" if rms is None else f"rms_{rms:g}"
+        out[key] = {
+            "feature_rms": [float(f.pow(2).mean().sqrt()) for f in feats],
+            "frame_seconds": frame_s,
+            "methods": {
+                m: {
+                    "seconds": fit_s[m],
+                    "ratio_to_one_frame": median(fit_s[m]) / median(frame_s),
+                    "divergence_path": any(f["fallback"] for f in fits[m]),
+                    "fits": fits[m],
+                }
+                for m in methods
+            },
+        }
+    return out

@@ -11,11 +11,21 @@ Sections (``--sections``, all by default):
               on, efficiency = achieved FLOP/s / measured conv FLOP/s, and whether the boxes equal
               those of the reference path (template branch recomputed each frame, PySOT's padded
               whole-image copy).
+``inference`` per config (TA off): the reference path (PySOT's computation, fp32) against the fp32
+              fast path unfused and with BatchNorm folded, each ``--precisions`` mode (fused; a
+              mode the device cannot run is recorded with its error) and each ``--rewrites`` of the
+              fused model, tracked in turns on the same frames: median frame time, speed-up over the
+              reference, max box difference and fraction of frames with IoU >= 0.9.
+``ta_ratio``  TA init time per method (``--ta-methods``) divided by one fused fp32 tracked frame,
+              timed in turns, on the features as computed and rescaled to each ``--ta-rms``
+              (the divergence path of the paper's steps or not).
 ``eval``      evaluation throughput: a generated PySOT-layout result set (``--eval-size``) scored with
               tools/eval.py's code (VOT in both conventions, OPE) at each ``--eval-num``.
 
 Random weights are used (timing and agreement do not need trained ones); features of the random
 ResNet-50 are rescaled per layer to ``--feature-rms`` (trained ResNet-50 features have RMS 1-2).
+The inference and ta_ratio sections use random weights with BatchNorms calibrated on the first
+frame (pysot.benchmark.random_model), so folding them is not a near-identity.
 
 Examples::
 
@@ -23,6 +33,8 @@ Examples::
     python tools/benchmark.py --video bag.avi --box 315 140 112 112 --frames 20 --ta-samples 3 \\
         --out benchmark.json
     python tools/benchmark.py --sections conv tracking --device cuda --out gpu.json
+    python tools/benchmark.py --sections machine inference ta_ratio --video bag.avi \
+        --box 315 140 112 112 --frames 9 --threads 1 --out speed.json
 """
 
 from __future__ import annotations
@@ -31,18 +43,24 @@ import argparse
 import json
 import logging
 import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import median
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from pysot.benchmark import (
+    inference_comparison,
+    load_frames,
+    machine_record,
+    random_model,
+    run_video,
+    ta_timing,
+)
 from pysot.config import load_cfg
 from pysot.models.model_builder import ModelBuilder
 from pysot.models.target_aware import METHODS, TargetAwareSelector, gaussian_label
@@ -59,32 +77,6 @@ DEFAULT_CONFIGS = (
 
 
 # ----------------------------------------------------------------------------- inputs
-def load_frames(video: str | None, count: int, seed: int = 0) -> tuple[list[np.ndarray], str]:
-    """``count`` BGR uint8 frames of ``video``, or synthetic ones (a textured square drifting over noise)."""
-    if video:
-        cap = cv2.VideoCapture(str(video))
-        frames = []
-        while len(frames) < count:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            frames.append(frame)
-        cap.release()
-        if not frames:
-            raise FileNotFoundError(f"no frames could be read from video {video}")
-        return frames, str(video)
-    rng = np.random.default_rng(seed)
-    background = rng.integers(0, 256, (360, 480, 3), dtype=np.uint8)
-    texture = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)
-    frames = []
-    for i in range(count):
-        frame = background.copy()
-        x, y = 200 + 3 * i, 140 + 2 * i
-        frame[y : y + 80, x : x + 80] = texture
-        frames.append(frame)
-    return frames, "synthetic"
-
-
 def build_model(config: str | Path, device: torch.device, seed: int = 0):
     """(cfg, model) for ``config`` with random weights drawn from ``seed``, in eval mode on ``device``."""
     cfg = load_cfg(config)
@@ -116,19 +108,8 @@ def _sync(device: torch.device) -> None:
 
 # ----------------------------------------------------------------------------- sections
 def machine_section(args: argparse.Namespace) -> dict:
-    """Where the numbers come from."""
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": str(args.device),
-        "load_average_1_5_15min": list(os.getloadavg()),
-    }
-    if args.device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(args.device)
-    return info
+    """Where the numbers come from: CPU model and flags, torch, threads, load (pysot.benchmark)."""
+    return machine_record(args.device)
 
 
 # Large convolutions of ResNet-50's kinds (3x3 and 1x1, its channel counts and search-map sizes).
@@ -292,21 +273,6 @@ def model_flops(model, cfg, device: torch.device) -> int:
     return counter.get_total_flops()
 
 
-def run_video(tracker, frames: Sequence[np.ndarray], box: Sequence[float], device: torch.device) -> dict:
-    """init on frame 0, track the rest: boxes, init seconds, seconds of each tracked frame."""
-    start = time.perf_counter()
-    tracker.init(frames[0], list(box))
-    _sync(device)
-    init_s = time.perf_counter() - start
-    boxes, times = [], []
-    for frame in frames[1:]:
-        start = time.perf_counter()
-        boxes.append(tracker.track(frame)["bbox"])
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return {"boxes": boxes, "init_seconds": init_s, "frame_seconds": times}
-
-
 def tracking_section(args: argparse.Namespace) -> dict:
     """Per config: FLOPs/frame, FPS TA off/on, efficiency, fast == reference boxes.
 
@@ -352,6 +318,50 @@ def tracking_section(args: argparse.Namespace) -> dict:
     return out
 
 
+def _bag_model(args: argparse.Namespace, config: str):
+    """(cfg, random calibrated model, frames, box) for the side-by-side sections."""
+    frames, source = load_frames(args.video, args.frames)
+    h, w = frames[0].shape[:2]
+    box = list(args.box) if args.box else [w * 3 / 8, h * 3 / 8, w / 4, h / 4]
+    cfg = load_cfg(_config_path(config))
+    return cfg, random_model(cfg, args.seed, args.device, frames[0]), frames, box, source
+
+
+def inference_section(args: argparse.Namespace) -> dict:
+    """Per config (TA off): reference path vs fp32 unfused/fused, each precision, each rewrite,
+    tracked in turns on the same frames (pysot.benchmark.inference_comparison)."""
+    out = {}
+    for config in args.configs:
+        cfg, model, frames, box, source = _bag_model(args, config)
+        cfg = with_ta(cfg, False)
+        result = inference_comparison(
+            cfg, model, frames, box, args.precisions, args.rewrites, args.device
+        )
+        out[config] = {"source": source, "box": box, **result}
+        for name, v in result["variants"].items():
+            logger.info(
+                "%s %s: %.3f s/frame, x%.3f vs reference, max box diff %.2g px",
+                config, name, v["median_frame_seconds"], v["speedup_vs_reference"],
+                v["vs_reference"]["max_abs_box_difference_px"],
+            )  # fmt: skip
+    return out
+
+
+def ta_ratio_section(args: argparse.Namespace) -> dict:
+    """TA init time per method / one fp32 (fused) tracked frame, timed in turns (pysot.benchmark.ta_timing),
+    with the features as computed and rescaled to each --ta-rms (the divergence path or not)."""
+    cfg, model, frames, box, source = _bag_model(args, args.ta_config)
+    rms = [None] + list(args.ta_rms)
+    result = ta_timing(cfg, model, frames[0], box, args.ta_methods, rms, repeats=args.ta_repeats)
+    for key, entry in result.items():
+        for method, m in entry["methods"].items():
+            logger.info(
+                "TA %s %s: ratio %.3f of one frame (divergence path: %s)",
+                key, method, m["ratio_to_one_frame"], m["divergence_path"],
+            )  # fmt: skip
+    return {"source": source, "box": box, "config": args.ta_config, **result}
+
+
 def eval_section(args: argparse.Namespace) -> dict:
     """Evaluation throughput (toolkit.bench): wall and CPU seconds per ``--num``."""
     from toolkit.bench import eval_throughput
@@ -365,6 +375,8 @@ SECTIONS: dict[str, Callable[[argparse.Namespace], dict]] = {
     "conv": conv_section,
     "ta": ta_section,
     "tracking": tracking_section,
+    "inference": inference_section,
+    "ta_ratio": ta_ratio_section,
     "eval": eval_section,
 }
 
@@ -454,6 +466,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="size of the generated result set of the eval section",
     )
     parser.add_argument("--eval-num", type=int, nargs="+", default=[1, 2], help="--num values timed")
+    parser.add_argument(
+        "--precisions", nargs="+", default=["bf16", "fp16"],
+        help="modes of the inference section (unsupported ones are recorded, not run; the "
+        "bf16_emulated / fp16_emulated numerics emulation is opt-in, for accuracy only)",
+    )
+    parser.add_argument(
+        "--rewrites", nargs="*", default=["channels_last"], choices=["channels_last", "compile"],
+        help="rewrites of the fused fp32 model timed in the inference section",
+    )
+    parser.add_argument(
+        "--ta-methods", nargs="+", choices=METHODS, default=["dual", "gradient"],
+        help="methods of the ta_ratio section",
+    )
+    parser.add_argument(
+        "--ta-rms", type=float, nargs="*", default=[1.5, 0.01],
+        help="feature RMS values of the ta_ratio section besides the computed one",
+    )
+    parser.add_argument("--ta-repeats", type=int, default=3, help="timed fits per method in ta_ratio")
     args = parser.parse_args(argv)
     args.device = torch.device(args.device)
     if args.threads:
