@@ -1,0 +1,117 @@
+"""Evaluation edge cases against values computed by PySOT's own toolkit (compiled ``region.pyx``).
+
+``tests/data/eval_edges/pysot_golden.json`` (made as ``tests/data/eval_edges/README.md`` says) holds
+the inputs and PySOT's outputs:
+
+* VOT2018 rules on a 64 x 48 image, three videos: ``left`` (ground truth and boxes run out of the
+  left border, failures at frames 14 and 35 = 40 - 5, i.e. exactly at the skip boundary: the
+  restart point 35 + 5 = 40 = length still counts and opens an empty last EAO fragment), ``corner``
+  (polygon ground truth leaving by the bottom-right corner, boxes past x = 64, failures at 18 and 37,
+  inside the last 5 frames: 37 + 5 > 40 opens no fragment), ``short`` (24 frames, above the top
+  border, no failure). Both tags (``all``, ``occlusion``) weight the fragments; EAO over lengths
+  5..38. Values: per-frame accuracy overlaps after the 10-frame burn-in with bounds (w, h), failures,
+  EAO per tag and the expected-overlap curve (bounds (w - 1, h - 1)).
+* OPE: two videos whose predictions are off by the same pixel offsets from a tall (10 x 40) and a
+  wide (80 x 12) ground truth crossing the left border: equal precision curves, different
+  normalised precision curves (the centre error is divided by the ground truth's size).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toolkit import results
+from toolkit.datasets import Dataset, Sequence
+from toolkit.evaluation import aggregate
+
+GOLDEN = json.loads(
+    (Path(__file__).resolve().parent / "data" / "eval_edges" / "pysot_golden.json").read_text()
+)
+VOT, OPE = GOLDEN["vot"], GOLDEN["ope"]
+
+
+def _nan(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], np.float64)
+
+
+@pytest.fixture(scope="module")
+def vot_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vot")
+    seqs = []
+    for name, v in VOT["videos"].items():
+        n = len(v["gt"])
+        seqs.append(
+            Sequence(
+                name,
+                [f"{i:08d}.jpg" for i in range(n)],
+                np.array(v["gt"]),
+                tags=v["tags"],
+                size=(VOT["width"], VOT["height"]),
+            )
+        )
+        results.write_vot_trajectory(results.result_path(root, "trk", name, "vot"), v["traj"])
+    return Dataset("VOT2018", root, seqs, protocol="vot"), root
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_vot_borders_and_late_failures_match_pysot(vot_set, fast):
+    dataset, root = vot_set
+    ours = aggregate.evaluate_vot_tracker(dataset, root, "trk", tuple(VOT["eao_interval"]), fast=fast)
+    want = VOT["expected"]
+    for name, overlaps in want["frame_overlaps_burnin10"].items():
+        got = np.asarray(ours["per_video_frame_overlaps_burnin10"][name], np.float64)
+        np.testing.assert_allclose(got, _nan(overlaps), rtol=0, atol=1e-7, err_msg=name)
+    assert ours["per_video_failures"] == want["failures"]
+    np.testing.assert_allclose(ours["expected_overlap_curve"], want["curve_all"], rtol=0, atol=1e-6)
+    for tag, value in want["eao"].items():
+        assert ours["eao_per_tag"][tag] == pytest.approx(value, abs=1e-6), tag
+    # accuracy pools every scored frame; robustness = failures per 100 frames: 4 / 104 * 100
+    pooled = np.concatenate([_nan(o) for o in want["frame_overlaps_burnin10"].values()])
+    assert ours["accuracy"] == pytest.approx(np.nanmean(pooled), abs=1e-9)
+    assert ours["lost_number"] == 4
+    assert ours["robustness"] == pytest.approx(4 / 104 * 100, abs=1e-9)
+
+
+def test_vot_golden_exercises_the_edges():
+    """The fixture is what it claims: boxes outside the image, a failure at the skip boundary and one
+    inside the last 5 frames, and frames where the bounded overlap is 0 or dropped (NaN)."""
+    w, h = VOT["width"], VOT["height"]
+    boxes = [r for v in VOT["videos"].values() for r in v["traj"] if len(r) == 4]
+    assert min(b[0] for b in boxes) < 0 and max(b[0] + b[2] for b in boxes) > w
+    assert min(b[1] for b in boxes) < 0 and max(b[1] + b[3] for b in boxes) > h
+    fails = {n: [i for i, r in enumerate(v["traj"]) if r == [2]] for n, v in VOT["videos"].items()}
+    assert fails["left"][-1] + 5 == len(VOT["videos"]["left"]["gt"])
+    assert fails["corner"][-1] + 5 > len(VOT["videos"]["corner"]["gt"])
+    left = _nan(VOT["expected"]["frame_overlaps_burnin10"]["left"])
+    assert (left == 0).sum() >= 3
+
+
+def test_ope_norm_precision_depends_on_ground_truth_size(tmp_path):
+    seqs = []
+    for name, v in OPE["videos"].items():
+        n = len(v["gt"])
+        seqs.append(Sequence(name, [f"{i:08d}.jpg" for i in range(n)], np.array(v["gt"]), size=(100, 80)))
+        results.write_boxes(results.result_path(tmp_path, "trk", name, "ope"), v["pred"])
+    dataset = Dataset("LaSOT", tmp_path, seqs)
+    want = OPE["expected"]
+    for fast in (True, False):
+        ours = aggregate.evaluate_ope_tracker(dataset, tmp_path, "trk", fast=fast)
+        for key in ("success", "precision", "norm_precision"):
+            for name, curve in want[key].items():
+                got = ours[f"per_video_{key}_curve"][name]
+                np.testing.assert_allclose(got, curve, rtol=0, atol=1e-9, err_msg=f"{key} {name} fast={fast}")
+    # same pixel errors, different sizes: equal precision, different normalised precision
+    assert want["precision"]["tall"] == want["precision"]["wide"]
+    # by hand: centres x + (w - 1) / 2, y + (h - 1) / 2 (PySOT's convention); the error is divided
+    # by the ground truth's (w, h) per axis, then counted against thresholds 0, 0.01 .. 0.5
+    for name, v in OPE["videos"].items():
+        gt, pred = np.array(v["gt"]), np.array(v["pred"])
+        d = (pred[:, :2] + (pred[:, 2:] - 1) / 2) - (gt[:, :2] + (gt[:, 2:] - 1) / 2)
+        err = np.hypot(d[:, 0] / gt[:, 2], d[:, 1] / gt[:, 3])
+        hand = [float(np.mean(err <= t)) for t in np.arange(51) / 100]
+        np.testing.assert_allclose(want["norm_precision"][name], hand, rtol=0, atol=1e-12, err_msg=name)
+    assert sum(want["norm_precision"]["wide"]) > 2 * sum(want["norm_precision"]["tall"])
