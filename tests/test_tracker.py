@@ -1,5 +1,7 @@
 """Tracker arithmetic on hand-built inputs (PySOT's SiamRPN / SiamRPN-LT conventions)."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -16,17 +18,19 @@ S = 25  # score size for 255 / 127 / stride 8 / base 8
 
 
 class ScriptedModel(nn.Module):
-    """Returns hand-built logits: background 0, foreground ``fg[a, i, j]`` (default -20), loc 0.
+    """Returns hand-built logits: background 0, foreground ``fg[a, i, j]`` (default -20), loc 0
+    except at the ``deltas`` entries.
 
     ``peaks`` maps (anchor, row, col) -> foreground logit (peaks outside the map are skipped).
     The score map size follows the search
     size as PySOT's model would: (x - 127) // 8 + 1 + 8. Records the shapes of the crops it gets.
     """
 
-    def __init__(self, peaks=None):
+    def __init__(self, peaks=None, deltas=None):
         super().__init__()
         self.anchor = nn.Parameter(torch.zeros(1))  # gives the tracker a device
         self.peaks = dict(peaks or {})
+        self.deltas = dict(deltas or {})  # (anchor, row, col) -> (dx, dy, dw, dh)
         self.templates, self.searches = [], []
         self.masks = "unset"
 
@@ -44,7 +48,11 @@ class ScriptedModel(nn.Module):
             if i < s and j < s:
                 fg[a, i, j] = logit
         cls = torch.cat([torch.zeros(A, s, s), fg])[None]
-        return {"cls": cls, "loc": torch.zeros(1, 4 * A, s, s)}
+        loc = torch.zeros(1, 4 * A, s, s)
+        for (a, i, j), delta in self.deltas.items():
+            for k, value in enumerate(delta):  # channel k * A + a holds component k of anchor a
+                loc[0, k * A + a, i, j] = value
+        return {"cls": cls, "loc": loc}
 
     track_reference = track
 
@@ -99,6 +107,43 @@ def test_single_peak_gives_expected_box():
     cx, cy = CENTRE[0] + 16, CENTRE[1]
     np.testing.assert_allclose(out["bbox"], [cx - w / 2, cy - w / 2, w, w], rtol=0, atol=1e-6)
     assert model.searches == [(1, 3, 255, 255)]  # round(s_x) = round(127 * 255 / 127) resized to 255
+
+
+def test_nonzero_deltas_decode_with_the_anchors_own_width_and_height():
+    # anchor 0 (ratio 0.33: int(sqrt(64 / 0.33)) = 13, int(13 * 0.33) = 4, times 8 -> 104 x 32) at
+    # row 14, column 9: its centre is (-96 + 9 * 8, -96 + 14 * 8) = (-24, 16) px from the crop centre.
+    # deltas (0.25, -0.5, ln 1.5, ln 0.5) decode to cx = 0.25 * 104 - 24 = 2, cy = -0.5 * 32 + 16 = 0,
+    # w = 1.5 * 104 = 156, h = 0.5 * 32 = 16 (crop pixels; scale_z = 1 for this target)
+    deltas = {(0, 14, 9): (0.25, -0.5, math.log(1.5), math.log(0.5))}
+    model = ScriptedModel({(0, 14, 9): 20.0}, deltas)
+    t = make_tracker(model, lr=1.0)
+    t.init(IMG, BOX)
+    out = t.track(IMG)
+    lr = 1 / (1 + math.exp(-20.0))  # penalty 1 (PENALTY_K = 0) times the score, times LR = 1
+    w, h = 63.5 * (1 - lr) + 156 * lr, 63.5 * (1 - lr) + 16 * lr
+    cx, cy = CENTRE[0] + 2, CENTRE[1] + 0
+    np.testing.assert_allclose(out["bbox"], [cx - w / 2, cy - h / 2, w, h], rtol=0, atol=1e-4)
+    # the same deltas on anchor 4 (ratio 3: 4 x 12 -> 32 x 96) at row 10, column 15, centre (24, -16):
+    # cx = 0.25 * 32 + 24 = 32, cy = -0.5 * 96 - 16 = -64, w = 48, h = 48
+    deltas = {(4, 10, 15): (0.25, -0.5, math.log(1.5), math.log(0.5))}
+    t = make_tracker(ScriptedModel({(4, 10, 15): 20.0}, deltas), lr=1.0)
+    t.init(IMG, BOX)
+    out = t.track(IMG)
+    w = h = 63.5 * (1 - lr) + 48 * lr
+    np.testing.assert_allclose(out["bbox"], [CENTRE[0] + 32 - w / 2, CENTRE[1] - 64 - h / 2, w, h], atol=1e-4)
+
+
+def test_centre_clipped_with_the_image_width_and_height():
+    # a wide image (W 500, H 240): the target at x ~ 440 is inside (x <= W) though beyond H; a peak
+    # 96 px right and 96 px down puts the centre at (535.75, 227.75 + 96): clipped to (500, 240)
+    img = np.full((240, 500, 3), 90, np.uint8)
+    box = [440.0, 196.0, 63.5, 63.5]
+    t = make_tracker(ScriptedModel({(2, 24, 24): 20.0}), lr=0.0)
+    t.init(img, box)
+    np.testing.assert_array_equal(t.center_pos, [440 + 31.25, 196 + 31.25])
+    out = t.track(img)
+    np.testing.assert_allclose(t.center_pos, [500, 240])
+    np.testing.assert_allclose(out["bbox"], [500 - 63.5 / 2, 240 - 63.5 / 2, 63.5, 63.5], atol=1e-9)
 
 
 def test_cosine_window_prefers_the_centre():
@@ -208,7 +253,9 @@ def test_build_tracker_registry():
     t = build_tracker(cfg, ScriptedModel())
     assert type(t) is SiamRPNLTTracker and t.confidence_low == 0.8 and t.lost_score_size == 97
     cfg.TRACK.TYPE = "SiamFCTracker"
-    with pytest.raises(KeyError, match="SiamFCTracker.*known: SiamMaskTracker, SiamRPNLTTracker, SiamRPNTracker"):
+    with pytest.raises(
+        KeyError, match="SiamFCTracker.*known: SiamMaskTracker, SiamRPNLTTracker, SiamRPNTracker"
+    ):
         build_tracker(cfg, ScriptedModel())
     cfg.TRACK.TYPE = "SiamMaskTracker"  # a model without SiamMask heads is refused by name
     with pytest.raises(TypeError, match="SiamMaskTracker needs a SiamMask model"):
