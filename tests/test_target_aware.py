@@ -1,6 +1,7 @@
 """Target-aware channel selection: label, counts, planted channels, fallback, masks through the model."""
 
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,23 @@ def test_dual_predicted_divergence_gives_the_channels_of_sgds_refit():
     for (_, a), (_, b) in zip(runs["sgd"][1], runs["dual"][1]):
         assert a == pytest.approx(b, rel=1e-4)  # the step from the power-iteration curvature
     assert selected(runs["sgd"][0]) == selected(runs["dual"][0])
+
+
+def test_gradient_importance_is_minus_the_autograd_gradient():
+    # independent: float64 conv2d + autograd of the mse at the selector's initial weights
+    zf, xf = planted_features(seed=6)
+    sel = TargetAwareSelector(method="gradient", channels=[0.5, 0.5, 0.5], min_channels=0, seed=3)
+    got = sel.importances(zf, xf)
+    gen = torch.Generator().manual_seed(3)
+    for x, imp in zip(xf, got):
+        c, k = x.shape[1], 5
+        w0 = torch.randn((1, c, k, k), generator=gen) / (math.sqrt(c * 2 * 2) * 1e8)
+        w = w0.double().requires_grad_(True)
+        y = gaussian_label((23, 23), (11, 11)).double()
+        mse = ((torch.nn.functional.conv2d(x.double(), w, padding=2)[0, 0] - y) ** 2).mean()
+        (grad,) = torch.autograd.grad(mse, w)
+        want = -grad.sum(dim=(0, 2, 3))
+        torch.testing.assert_close(imp.double(), want, rtol=1e-6, atol=1e-9 * float(want.abs().max()))
 
 
 def test_same_input_same_selection_and_global_rng_untouched():

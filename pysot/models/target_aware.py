@@ -367,7 +367,10 @@ def _gradient_importance(p: _Problem) -> torch.Tensor:
     """-(d mse / d w) at the initial weights, summed over kernel positions: (C,) float32."""
     r0 = _conv_single(p.x, p.w0)
     residual = p.label.double().reshape(-1) - r0
-    imp = _box_sums(p.x, p.k) @ residual * (2.0 / residual.numel())
+    _, c, h, w = p.x.shape
+    # sum_q box_sums(x)[c, q] r_q = x_c . (window sums of r): no (C, H*W) box-sum matrix
+    window_sums = _box_sums(residual.reshape(1, 1, h, w), p.k)[0]
+    imp = (p.x[0].reshape(c, h * w).double() @ window_sums) * (2.0 / residual.numel())
     return imp.float()
 
 
