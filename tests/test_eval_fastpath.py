@@ -169,13 +169,18 @@ def test_vot_overlaps_equal_the_reference_kernel(seed):
     gt = (rot + c[:, None]).reshape(n, 8).round(int(rng.integers(1, 4)))
     gt[rng.random(n) < 0.05] = np.nan  # unannotated frames
     gt[::37, :] = np.array([0, 0, w + 5, 0, w + 5, h + 5, 0, h + 5])  # whole image and beyond
-    pred = pack_regions([_random_region(rng, w, h) for _ in range(n)])
+    regions = [_random_region(rng, w, h) for _ in range(n)]
+    for i in range(5, n, 41):  # both regions a point: no pixel on either side (C: 0 / 0, empty)
+        gt[i] = [20.0, 30.0] * 4
+        regions[i] = [20.0, 30.0, 0.0, 0.0]
+    pred = pack_regions(regions)
     prep = fastpath.VotGt(gt, (w, h))
-    acc, eo = fastpath.vot_run_overlaps(pred, prep, 10)
+    acc, eo, n_empty = fastpath.vot_run_overlaps(pred, prep, 10)
     ref_acc = ar.calculate_accuracy(pred, prep.packed, burnin=10, bound=(w, h))[1]
     ref_eo = ar.calculate_accuracy(pred, prep.packed, bound=(w - 1, h - 1))[1]
     assert acc.tobytes() == ref_acc.tobytes()
     assert eo.tobytes() == ref_eo.tobytes()
+    assert n_empty == ar.empty_frame_count(ref_acc, pred, prep.packed, (w, h)) >= len(range(5, n, 41))
     assert np.sum(~np.isnan(eo)) > n / 2  # the comparison covers many scored frames
 
 

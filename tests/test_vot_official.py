@@ -357,5 +357,5 @@ def test_official_protocol_on_generated_result_files(tmp_path):
     timings = eval_throughput(num_trackers=2, num_videos=2, num_frames=40, nums=(1,), seed=0)
     assert timings["config"]["num_trackers"] == 2
     for key in ("vot_pysot", "vot_official", "ope"):
-        assert set(timings[key]["1"]) == {"wall_s", "cpu_s", "frames_per_s", "speedup"}
+        assert set(timings[key]["1"]) == {"wall_s", "cpu_s", "frames_per_s", "frames_per_cpu_s", "speedup"}
         assert timings[key]["1"]["speedup"] == 1.0

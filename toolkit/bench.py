@@ -172,21 +172,46 @@ def _full_eval(dataset: Dataset, results_root: Path, trackers: Sequence[str], co
     return time.perf_counter() - start, _cpu_seconds() - cpu
 
 
+def cpu_info() -> Dict[str, Any]:
+    """The CPU model and the SIMD flags that matter for these timings (``/proc/cpuinfo``)."""
+    model, flags = None, []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if model is None and line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                elif not flags and line.startswith("flags"):
+                    flags = line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    wanted = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
+    return {"model": model, "flags": [f for f in wanted if f in flags], "cpu_count": os.cpu_count()}
+
+
 def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: int = 500,
-                    nums: Sequence[int] = (1, 2), seed: int = 0) -> Dict[str, Any]:
+                    nums: Sequence[int] = (1, 2), seed: int = 0, pysot_root: str | Path | None = None,
+                    repeats: int = 1) -> Dict[str, Any]:
     """Generate the result sets and time their full evaluation at each ``--num``.
 
-    Returns a JSON-ready dict: ``config``, ``generate_s``, ``warmup_s`` (numba compilation), and per
-    set (``vot_pysot``, ``vot_official``, ``ope``) ``{str(num): {"wall_s", "cpu_s", "frames_per_s",
-    "speedup"}}`` where ``cpu_s`` is the CPU time of this process and its workers (a measure that
-    does not depend on other load), frames counts tracker-frames (trackers x videos x frames) and
-    speedup is the wall-time ratio to the first ``num``; plus ``cpu_count`` and ``load_average``
-    (1, 5, 15 min) at the start, since wall times on a shared machine depend on them.
+    Returns a JSON-ready dict: ``config``, ``cpu`` (:func:`cpu_info`), ``generate_s``, ``warmup_s``
+    (numba compilation or cache loading), and per set (``vot_pysot``, ``vot_official``, ``ope``)
+    ``{str(num): {"wall_s", "cpu_s", "frames_per_s", "frames_per_cpu_s", "speedup"}}`` where
+    ``cpu_s`` is the CPU time of this process and its workers (a measure that depends less on other
+    load), frames counts tracker-frames (trackers x videos x frames), ``frames_per_cpu_s`` is the
+    throughput per core (frames per CPU second) and speedup is the wall-time ratio to the first
+    ``num``; plus ``load_average`` (1, 5, 15 min) at the start and the end, since wall times on a
+    shared machine depend on it.
+
+    With ``pysot_root`` (a PySOT checkout whose ``toolkit/utils/region`` extension is built), also
+    ``cli``: ``tools/eval.py`` and PySOT's ``tools/eval.py`` run as commands at ``--num 1`` on the
+    same files (VOT2018 and OTB100 layouts), alternately, ``repeats`` times each (see
+    :func:`compare_cli`).
     """
     nums = [int(n) for n in nums]
     out: Dict[str, Any] = {
         "config": {"num_trackers": num_trackers, "num_videos": num_videos, "num_frames": num_frames,
                    "nums": nums, "seed": seed, "image_size": list(IMAGE_SIZE), "distinct_per_video": POOL},
+        "cpu": cpu_info(),
         "cpu_count": os.cpu_count(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
@@ -209,11 +234,98 @@ def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: in
             timings: Dict[str, Any] = {}
             for num in nums:
                 wall, cpu = _full_eval(dataset, root / "results" / folder, trackers, convention, num)
-                timings[str(num)] = {"wall_s": wall, "cpu_s": cpu, "frames_per_s": tracker_frames / wall}
-                logger.info("%s --num %d: %.2f s (%.0f tracker-frames/s)", key, num, wall,
+                timings[str(num)] = {"wall_s": wall, "cpu_s": cpu, "frames_per_s": tracker_frames / wall,
+                                     "frames_per_cpu_s": tracker_frames / cpu if cpu > 0 else None}
+                logger.info("%s --num %d: %.2f s, %.2f s CPU (%.0f tracker-frames/s)", key, num, wall, cpu,
                             tracker_frames / wall)
             first = timings[str(nums[0])]["wall_s"]
             for t in timings.values():
                 t["speedup"] = first / t["wall_s"]
             out[key] = timings
+        if pysot_root is not None:
+            for dataset in (vot, ope):
+                write_dataset_files(dataset, root / "testing_dataset" / dataset.name)
+            out["cli"] = compare_cli(root, Path(pysot_root), ("VOT2018", "OTB100"), tracker_frames, repeats)
+    out["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return out
+
+
+def _run_timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> Tuple[float, float, bytes]:
+    """``(wall s, CPU s of the child, stdout)`` of a command; a failure raises naming the command."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {' / '.join(tail)}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.stdout
+
+
+def compare_cli(root: Path, pysot_root: Path, datasets: Sequence[str], tracker_frames: int,
+                repeats: int = 1) -> Dict[str, Any]:
+    """Run ``tools/eval.py`` and PySOT's ``tools/eval.py`` (``--num 1``) on ``root/results/<NAME>``
+    with the dataset in ``root/testing_dataset/<NAME>``, alternately, ``repeats`` times each.
+
+    PySOT's script resolves the dataset as ``<script>/../testing_dataset`` and its image paths from
+    the working directory, so an unmodified copy of it is placed in ``root/pysot_tools/tools`` next
+    to a link to ``root/testing_dataset`` and run from the dataset folder, with ``pysot_root`` on
+    ``PYTHONPATH`` (its compiled ``toolkit``). Returns per dataset the runs (wall and child CPU
+    seconds), their medians, ``ratio_cpu`` / ``ratio_wall`` (PySOT's median over ours) and whether
+    the printed table rows are the same (as sorted lines: PySOT orders tied trackers by which
+    worker finished first)."""
+    import shutil
+    import statistics
+    import sys
+
+    script = pysot_root / "tools" / "eval.py"
+    if not script.is_file() or not list((pysot_root / "toolkit" / "utils").glob("region*.so")):
+        raise FileNotFoundError(
+            f"{pysot_root}: needs tools/eval.py and the built toolkit/utils/region extension "
+            "(python setup.py build_ext --inplace, with cython<3)"
+        )
+    runner = root / "pysot_tools"
+    (runner / "tools").mkdir(parents=True, exist_ok=True)
+    shutil.copy(script, runner / "tools" / "eval.py")
+    link = runner / "testing_dataset"
+    if not link.exists():
+        link.symlink_to(root / "testing_dataset", target_is_directory=True)
+    ours_script = Path(__file__).resolve().parents[1] / "tools" / "eval.py"
+    env_ours = dict(os.environ)
+    # PySOT's toolkit first; an existing PYTHONPATH (e.g. where Pillow is, which PySOT's VOT loader
+    # imports) stays after it
+    env_pysot = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(pysot_root),
+                                                                         os.environ.get("PYTHONPATH")])))
+    results = str(root / "results")
+    out: Dict[str, Any] = {"pysot_root": str(pysot_root), "repeats": repeats}
+    for name in datasets:
+        folder = root / "testing_dataset" / name
+        runs: Dict[str, List[Dict[str, float]]] = {"ours": [], "pysot": []}
+        stdout: Dict[str, bytes] = {}
+        for _ in range(repeats):
+            wall, cpu, text = _run_timed([sys.executable, str(ours_script), "--tracker_path", results,
+                                          "--dataset", name, "--dataset-root", str(folder), "--num", "1"],
+                                         folder, env_ours)
+            runs["ours"].append({"wall_s": wall, "cpu_s": cpu})
+            stdout["ours"] = text
+            wall, cpu, text = _run_timed([sys.executable, str(runner / "tools" / "eval.py"), "--tracker_path",
+                                          results, "--dataset", name, "--num", "1"], folder, env_pysot)
+            runs["pysot"].append({"wall_s": wall, "cpu_s": cpu})
+            stdout["pysot"] = text
+            ours = runs["ours"][-1]
+            logger.info("%s: ours %.2f s (%.2f CPU), PySOT %.2f s (%.2f CPU)", name, ours["wall_s"],
+                        ours["cpu_s"], wall, cpu)
+        entry: Dict[str, Any] = {"runs": runs}
+        for who in ("ours", "pysot"):
+            entry[who] = {k: statistics.median(r[k] for r in runs[who]) for k in ("wall_s", "cpu_s")}
+            entry[who]["frames_per_cpu_s"] = tracker_frames / entry[who]["cpu_s"]
+        entry["ratio_cpu"] = entry["pysot"]["cpu_s"] / entry["ours"]["cpu_s"]
+        entry["ratio_wall"] = entry["pysot"]["wall_s"] / entry["ours"]["wall_s"]
+        entry["same_rows"] = sorted(stdout["ours"].splitlines()) == sorted(stdout["pysot"].splitlines())
+        out[name] = entry
     return out

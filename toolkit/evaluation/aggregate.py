@@ -20,6 +20,7 @@ in PySOT's scoring convention (``convention='pysot'``) or the official VOT toolk
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,9 +221,8 @@ def _evaluate_vot_tracker_fast(
     for video in dataset:
         per_rep, fails = [], []
         for pred in runs[video.name]:
-            acc, eo = fastpath.vot_run_overlaps(pred, gts[video.name], edition.burnin)
-            gt = gts[video.name]
-            empty += ar.empty_frame_count(acc, pred, gt.packed, (video.width, video.height))
+            acc, eo, n_empty = fastpath.vot_run_overlaps(pred, gts[video.name], edition.burnin)
+            empty += n_empty
             per_rep.append(acc)
             fail_idx = fastpath.failures(pred)
             fails.append(len(fail_idx))
@@ -233,10 +233,9 @@ def _evaluate_vot_tracker_fast(
         overlaps[video.name] = frame_overlaps[video.name]
         failures[video.name] = fails
     repetitions = len(next(iter(runs.values())))
-    tags = dataset.tags or ["all"]
-    tag_values = {tag: [_tag_values(dataset[v], tag) for v in videos_of_run] for tag in tags}
+    tag_csums = _prepared(dataset, "vot_tags", lambda: fastpath.tag_cumsums(dataset))
     per_tag_eao = fastpath.eao_per_tag(
-        eao_overlaps, eao_failures, tag_values, repetitions, interval, edition.skip
+        eao_overlaps, eao_failures, videos_of_run, tag_csums, repetitions, interval, edition.skip
     )
     return _vot_report(overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval, empty)
 
@@ -440,7 +439,10 @@ def evaluate(
     if dataset.protocol in ("vot", "longterm"):
         _ = [(v.width, v.height) for v in dataset]  # read image sizes once, before forking workers
     jobs = [(dataset, str(root), t, convention, eao_interval) for t in trackers]
-    results = _run_jobs(jobs, num, f"eval {dataset.name}" if progress else None)
+    frames = sum(len(v) for v in dataset)  # tracker-frames per tracker (per repetition)
+    if dataset.protocol == "vot":
+        frames *= max(1, len(rio.vot_repetition_paths(root, trackers[0], dataset.names[0])))
+    results = _run_jobs(jobs, num, f"eval {dataset.name}" if progress else None, frames)
     return _report(dataset, convention, results)
 
 
@@ -458,23 +460,65 @@ def _check_arguments(dataset: Dataset, convention: str, eao_interval: tuple[int,
         vot_interval(dataset.name, convention)
 
 
-def _run_jobs(jobs: list[tuple[Any, ...]], num: int, progress: str | None) -> dict[str, dict[str, Any]]:
-    """``{tracker: metrics}`` of :func:`_evaluate_job` over ``jobs``, in ``num`` worker processes
-    (in this process for 1), with a tqdm bar titled ``progress`` (on stderr) unless ``None``."""
-    num = max(1, min(num, len(jobs)))
+#: Tracker-frames of work that one more worker process must get before it pays for itself (its
+#: start, the transfer of its results, its share of the ground-truth preparation); below this
+#: ``evaluate`` runs in fewer processes than ``num`` (docs/evaluation.md: the measured break-even).
+MIN_FRAMES_PER_WORKER = 300_000
+
+_JOBS: list[tuple[Any, ...]] = []
+
+
+def _set_jobs(jobs: list[tuple[Any, ...]]) -> None:
+    global _JOBS
+    _JOBS = jobs
+
+
+def _evaluate_job_index(i: int) -> tuple[str, dict[str, Any]]:
+    return _evaluate_job(_JOBS[i])
+
+
+def worker_count(num: int, jobs: int, frames_per_job: int | None = None) -> int:
+    """Processes :func:`evaluate` uses for ``num`` requested: at most one per job and per available
+    CPU, and only as many as get :data:`MIN_FRAMES_PER_WORKER` tracker-frames each (the first job
+    runs in this process in any case, warming the kernels and the shared preparation)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    workers = max(1, min(num, jobs, cpus))
+    if frames_per_job is not None and workers > 1:
+        workers = max(1, min(workers, (frames_per_job * (jobs - 1)) // MIN_FRAMES_PER_WORKER))
+    return workers
+
+
+def _run_jobs(
+    jobs: list[tuple[Any, ...]], num: int, progress: str | None, frames_per_job: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{tracker: metrics}`` of :func:`_evaluate_job` over ``jobs``, in up to ``num`` worker
+    processes (:func:`worker_count`; the first job in this process, before the others start, so
+    that they inherit its compiled kernels and prepared ground truth), with a tqdm bar titled
+    ``progress`` (on stderr) unless ``None``. Workers get job indices, not the dataset."""
+    workers = worker_count(num, len(jobs), frames_per_job)
     results: dict[str, dict[str, Any]] = {}
     bar = None
     if progress is not None:
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc=progress, ncols=100)
-    if num == 1:
-        it: Iterable[tuple[str, dict[str, Any]]] = map(_evaluate_job, jobs)
-        pool = None
-    else:
-        pool = multiprocessing.Pool(processes=num)
-        it = pool.imap(_evaluate_job, jobs)
+    pool = None
     try:
+        if workers == 1:
+            it: Iterable[tuple[str, dict[str, Any]]] = map(_evaluate_job, jobs)
+        else:
+            name, res = _evaluate_job(jobs[0])
+            results[name] = res
+            if bar is not None:
+                bar.update()
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+            pool = ctx.Pool(processes=workers, initializer=_set_jobs, initargs=(jobs,))
+            chunk = max(1, (len(jobs) - 1) // (workers * 4))
+            it = pool.imap(_evaluate_job_index, range(1, len(jobs)), chunksize=chunk)
         for name, res in it:
             results[name] = res
             if bar is not None:

@@ -255,15 +255,16 @@ def _reference_overlap(pv, pc, gv, gc, i, bounds, empty):
 
 @numba.njit(cache=True, error_model="numpy")
 def _vot_run_overlaps(pv, pc, gv, gc, tab_ar, tab_eao, bound_ar, bound_eao, burnin, empty):
-    """Per-frame overlaps of one run: ``(accuracy overlaps with burn-in, EAO overlaps)``, exactly
-    ``ar.calculate_accuracy(pred, gt, burnin, bound_ar)[1]`` and
-    ``ar.calculate_accuracy(pred, gt, 0, bound_eao)[1]``: the span-counting path
-    (:func:`_rect_overlap`) where it applies, else the reference kernel."""
+    """Per-frame overlaps of one run: ``(accuracy overlaps with burn-in, EAO overlaps, empty
+    frames)``, exactly ``ar.calculate_accuracy(pred, gt, burnin, bound_ar)[1]``,
+    ``ar.calculate_accuracy(pred, gt, 0, bound_eao)[1]`` and ``ar.empty_frame_count`` of the former:
+    the span-counting path (:func:`_rect_overlap`) where it applies, else the reference kernel."""
     r0a, nra, rpa, sta, ena, tta, sfa, bxa, bsa = tab_ar
     r0e, nre, rpe, ste, ene, tte, sfe, bxe, bse = tab_eao
     n = min(pc.shape[0], gc.shape[0])
     acc = np.empty(n, np.float64)
     eo = np.empty(n, np.float64)
+    n_empty = 0
     burn_end = -1
     for i in range(n):
         if pc[i] == 1:
@@ -295,16 +296,28 @@ def _vot_run_overlaps(pv, pc, gv, gc, tab_ar, tab_eao, bound_ar, bound_eao, burn
         if v == -1.0:
             v = _reference_overlap(pv, pc, gv, gc, i, bound_eao, empty)
         eo[i] = v
-        if in_burn:
-            acc[i] = np.nan
-            continue
         v = -1.0
-        if pc[i] == 4 and sfa[i]:
-            v = _rect_overlap(pv, i, bsa[i], r0a, nra, rpa, sta, ena, tta, bxa, bound_ar, empty)
+        if pc[i] == 4 and sfa[i] and sfe[i]:
+            # both rounded boxes inside (w - 1, h - 1): the bounds clip nothing, same value as EAO's
+            if (
+                eo[i] == eo[i]
+                and np.ceil(np.float64(max(np.float32(pv[i, 0]), np.float32(pv[i, 0] + pv[i, 2]))))
+                <= bound_eao[3]
+                and np.ceil(np.float64(max(np.float32(pv[i, 1]), np.float32(pv[i, 1] + pv[i, 3]))))
+                <= bound_eao[1]
+                and bxa[i, 3] <= bound_eao[3]
+                and bxa[i, 1] <= bound_eao[1]
+            ):
+                v = eo[i]
+            else:
+                v = _rect_overlap(pv, i, bsa[i], r0a, nra, rpa, sta, ena, tta, bxa, bound_ar, np.nan)
         if v == -1.0:
-            v = _reference_overlap(pv, pc, gv, gc, i, bound_ar, empty)
-        acc[i] = v
-    return acc, eo
+            v = _reference_overlap(pv, pc, gv, gc, i, bound_ar, np.nan)
+        if v != v:  # both regions cover no pixel (burn-in frames included, as ar.empty_frame_count)
+            n_empty += 1
+            v = empty
+        acc[i] = np.nan if in_burn else v
+    return acc, eo, n_empty
 
 
 def _bounds(width: float, height: float) -> np.ndarray:
@@ -328,9 +341,10 @@ class VotGt:
         return (*spans, _frame_base(spans[1]))
 
 
-def vot_run_overlaps(pred: PackedRegions, gt: VotGt, burnin: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(accuracy overlaps, EAO overlaps)`` of one run: PySOT's ``(w, h)`` bounds with burn-in and
-    ``(w - 1, h - 1)`` without (see :func:`_vot_run_overlaps`)."""
+def vot_run_overlaps(pred: PackedRegions, gt: VotGt, burnin: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(accuracy overlaps, EAO overlaps, empty frames)`` of one run: PySOT's ``(w, h)`` bounds with
+    burn-in and ``(w - 1, h - 1)`` without, and the frames where both regions cover no pixel (with
+    the ``(w, h)`` bounds; see :func:`_vot_run_overlaps`)."""
     g = gt.packed
     return _vot_run_overlaps(
         pred.values,
@@ -355,19 +369,24 @@ def failures(pred: PackedRegions) -> list[int]:
 def eao_per_tag(
     overlaps: list[np.ndarray],
     fails: list[list[int]],
-    tag_values: dict[str, list[np.ndarray]],
+    run_videos: list[str],
+    tag_csums: dict[str, dict[str, np.ndarray]],
     repetitions: int,
     interval: tuple[int, int],
     skipping: int = eao.SKIPPING,
 ) -> dict[str, tuple[float, np.ndarray, tuple[int, int]]]:
-    """:func:`.eao.expected_average_overlap` for every tag (``tag -> per-run tag values``) with the
-    fragments cut once and the fragments' running means computed once: only the fragment weights
-    depend on the tag (the same expressions as :func:`.eao.eao_fragments` and
-    :func:`.eao.expected_overlap_curve`, so the same bits)."""
+    """:func:`.eao.expected_average_overlap` for every tag with the fragments cut once and their
+    running means computed once: only the fragment weights depend on the tag (the same expressions
+    as :func:`.eao.eao_fragments` and :func:`.eao.expected_overlap_curve`, so the same bits).
+
+    Args:
+        run_videos: the video of each run.
+        tag_csums: ``tag -> video -> cumulative sum of its 0/1 tag values, with a leading 0``
+            (:func:`tag_cumsums`).
+    """
     seq_weight = 1 / (repetitions + 1e-10)
-    first = next(iter(tag_values))
-    fragments, _ = eao.eao_fragments(overlaps, fails, tag_values[first], seq_weight, skipping)
     spans = _fragment_spans(overlaps, fails, skipping)
+    fragments = _fragments(overlaps, fails, spans)
     max_len = fragments.shape[1]
     out = {}
     if max_len >= 2:
@@ -379,11 +398,11 @@ def eao_per_tag(
         masked = np.where(defined, seq_mean, 0.0)  # seq_mean * w where defined, else 0 (w >= 0)
         defined_f = defined.astype(np.float64)
         any_defined = defined.any(axis=0)
-    for tag, values in tag_values.items():
+    for tag, csums in tag_csums.items():
         # rows of failures whose restart lies beyond the run stay all-NaN in ``fragments`` (their
         # weight NaN there, contributing 0 through np.where): weight 0 contributes the same 0
         weights = np.zeros(len(fragments))
-        weights[: len(spans[0])] = seq_weight * _fragment_tag_fraction(spans, values)
+        weights[: len(spans[0])] = seq_weight * _fragment_tag_fraction(spans, [csums[v] for v in run_videos])
         curve = np.zeros(max_len, np.float32)
         curve[0] = 1
         if max_len >= 2:
@@ -394,6 +413,46 @@ def eao_per_tag(
             curve[1:] = np.where(any_defined, ratio, 0.0).astype(np.float32)
         out[tag] = (eao.eao_score(curve, *interval), curve, fragments.shape)
     return out
+
+
+def tag_cumsums(dataset) -> dict[str, dict[str, np.ndarray]]:
+    """``tag -> video -> [0, cumsum(tag values)]`` of a VOT dataset (``'all'`` when it has no tags,
+    as the report evaluates it), for :func:`eao_per_tag`."""
+    out = {}
+    for tag in dataset.tags or ["all"]:
+        out[tag] = {}
+        for video in dataset:
+            if tag in video.tags:
+                values = np.asarray(video.tags[tag], np.int64)
+            else:
+                values = np.full(len(video), 1 if tag == "all" else 0, np.int64)
+            out[tag][video.name] = np.concatenate([[0], np.cumsum(values)])
+    return out
+
+
+def _fragments(overlaps: list[np.ndarray], fails: list[list[int]], spans) -> np.ndarray:
+    """The fragment matrix of :func:`.eao.eao_fragments` (same rows, same values), filled with
+    array indexing instead of a Python loop over fragments."""
+    run, start, end, _, kind = spans
+    fragment_num = sum(len(f) + 1 for f in fails)
+    max_len = max(len(o) for o in overlaps)
+    lens_run = np.array([len(o) for o in overlaps], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lens_run)])[:-1]
+    ovcat = np.concatenate([np.asarray(o, np.float64) for o in overlaps]) if overlaps else np.zeros(0)
+    has_fail = np.array([len(f) > 0 for f in fails], bool)[run]
+    n = lens_run[run]
+    length = np.where(kind == 1, n - start, np.minimum(end, n) - start)
+    length = np.maximum(length, 0)
+    fragments = np.full((fragment_num, max_len), np.nan)
+    rows_f = np.arange(len(run))
+    fragments[rows_f[has_fail & (kind == 0)]] = 0  # a fragment ending in a failure: zero-padded
+    rows = np.repeat(rows_f, length)
+    first = np.cumsum(length) - length
+    cols = np.arange(int(length.sum())) - np.repeat(first, length)
+    values = ovcat[np.repeat(offsets[run] + start, length) + cols]
+    values[np.isnan(values) & np.repeat(has_fail, length)] = 0  # NaN counts 0 inside a fragment
+    fragments[rows, cols] = values
+    return fragments
 
 
 def _fragment_spans(
@@ -429,12 +488,13 @@ def _fragment_spans(
     return (np.array(run), np.array(start), np.array(end), np.array(divisor), np.array(kind))
 
 
-def _fragment_tag_fraction(spans, tag_values: list[np.ndarray]) -> np.ndarray:
-    """Per fragment: tagged frames / divisor, as :func:`.eao.eao_fragments` computes it."""
+def _fragment_tag_fraction(spans, csums: list[np.ndarray]) -> np.ndarray:
+    """Per fragment: tagged frames / divisor, as :func:`.eao.eao_fragments` computes it (``csums``:
+    per run, the cumulative tag values of its video with a leading 0)."""
     run, start, end, divisor, kind = spans
-    lens = np.array([len(t) for t in tag_values], np.int64)
+    lens = np.array([len(c) - 1 for c in csums], np.int64)
     offsets = np.concatenate([[0], np.cumsum(lens + 1)])[:-1]
-    csum = np.concatenate([np.concatenate([[0], np.cumsum(np.asarray(t, np.int64))]) for t in tag_values])
+    csum = np.concatenate(csums)
     length = lens[run]
     hi = offsets[run] + np.minimum(end, length)
     lo = offsets[run] + np.minimum(start, length)
