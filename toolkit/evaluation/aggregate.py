@@ -112,6 +112,15 @@ def _ope_path(dataset: Dataset, root: str | Path, tracker: str, video: str) -> P
     return rio.result_path(root, tracker, video, dataset.protocol)
 
 
+def _ope_path_fast(dataset: Dataset, root: str | Path, tracker: str, video: str) -> str | Path | None:
+    """:func:`_ope_path` with plain strings for the usual ``<tracker>/<video>.txt`` (no Path objects)."""
+    if dataset.protocol == "ope":
+        path = os.path.join(root, tracker, video + ".txt")
+        if os.path.isfile(path):
+            return path
+    return _ope_path(dataset, root, tracker, video)
+
+
 def _prepared(dataset: Dataset, what: str, build):
     """Per-dataset preparation shared by every tracker (ground truth packed / concatenated once)."""
     key = (id(dataset), what)
@@ -138,7 +147,7 @@ def evaluate_ope_tracker(
         from . import fastpath, fastread
 
         prep = _prepared(dataset, "ope", lambda: fastpath.OpePrep(list(dataset)))
-        paths = [_ope_path(dataset, root, tracker, v.name) for v in dataset]
+        paths = [_ope_path_fast(dataset, root, tracker, v.name) for v in dataset]
         preds = fastread.read_boxes_many(paths, [len(v) for v in dataset])
         s_all, p_all, q_all = fastpath.ope_curves(prep, preds)
         for i, name in enumerate(dataset.names):
