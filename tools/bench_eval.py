@@ -23,17 +23,14 @@ import sys
 from typing import Sequence
 
 from toolkit.bench import eval_throughput
+from toolkit.cli import setup_logging, tool_parser
 from toolkit.results import atomic_write_text
 
 logger = logging.getLogger("tools.bench_eval")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n", 2)[2],
-    )
+    parser = tool_parser(__doc__)
     parser.add_argument("--trackers", type=int, default=50, help="number of generated trackers")
     parser.add_argument("--videos", type=int, default=60, help="videos per dataset")
     parser.add_argument("--frames", type=int, default=500, help="frames per video")
@@ -48,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    setup_logging()
     logger.info("arguments: %s", vars(args))
     result = eval_throughput(num_trackers=args.trackers, num_videos=args.videos, num_frames=args.frames,
                              nums=args.num, seed=args.seed, pysot_root=args.pysot_root, repeats=args.repeats)

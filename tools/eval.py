@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from toolkit.cli import setup_logging, tool_parser
 from toolkit.rules import CONVENTIONS
 
 # numpy, toolkit.datasets, toolkit.evaluation (numba) and toolkit.visualization (matplotlib) are
@@ -110,11 +111,7 @@ def run_eval(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n", 2)[2],
-    )
+    parser = tool_parser(__doc__)
     parser.add_argument("--tracker_path", "--tracker-path", "-p", default="./results", help="results folder")
     parser.add_argument("--dataset", "-d", required=True, help="dataset name, e.g. OTB100, VOT2018, LaSOT")
     parser.add_argument("--num", "-n", type=int, default=1, help="worker processes (parallel over trackers)")
@@ -159,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    setup_logging()
     logger.info("arguments: %s", vars(args))
     try:
         run_eval(

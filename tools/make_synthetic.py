@@ -13,10 +13,10 @@ Examples:
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 
+from toolkit.cli import setup_logging, tool_parser
 from toolkit.datasets.synthetic import VARIANTS, generate
 
 logger = logging.getLogger(__name__)
@@ -36,9 +36,7 @@ def make(names: list[str], root: str, seed: int, num_videos: int | None, max_fra
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = tool_parser(__doc__)
     parser.add_argument("--name", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
                         help="datasets to generate (default: all)")
     parser.add_argument("--root", default="testing_dataset", help="parent folder (default testing_dataset)")
@@ -50,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="texture split: test (the benchmarks, default) or train (validation videos "
                         "for tuning, never the benchmark's pixels)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging()
     logger.info("arguments: %s", vars(args))
     folders = make(
         args.name, args.root, args.seed, args.num_videos, args.max_frames, args.overwrite, args.split
