@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+import re
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +62,29 @@ def test_every_experiment_tool_parses_the_shared_flags(tool, extra, device, thre
     assert getattr(args, "device", None) == device and getattr(args, "threads", None) == threads
     if tool != "train":  # training has --resume instead
         assert args.snapshot is None
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "tools").glob("*.py")), ids=lambda p: p.stem)
+def test_every_tool_is_a_main_with_argv(path):
+    # tools are thin command lines: main(argv) called from the __main__ guard; nothing parses
+    # arguments at import time (read with ast: no tool is imported here)
+    tree = ast.parse(path.read_text())
+    mains = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"]
+    assert mains and [a.arg for a in mains[0].args.args] == ["argv"], path.name
+    assert "parse_args(" not in "".join(
+        ast.unparse(n) for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.If))
+    )
+    assert any(isinstance(n, ast.If) and "__main__" in ast.unparse(n.test) for n in tree.body), path.name
+
+
+def test_tests_import_tools_as_modules_not_by_path():
+    # one way to reach a tool from a test: `from tools import x` (pytest's pythonpath is the repo root)
+    offenders = [
+        p.name
+        for p in (REPO / "tests").glob("*.py")
+        if re.search(r"spec_from_file_location\([^)]*tools|runpy\.run_path", p.read_text())
+    ]
+    assert offenders == []
