@@ -24,6 +24,7 @@ from pysot.models.inference import prepare_inference
 from pysot.models.target_aware import TargetAwareSelector
 from pysot.tracker.base_tracker import SiameseTracker, model_device
 from pysot.utils.anchor import generate_anchor_grid
+from toolkit.boxes import cxy_wh_2_rect, pixel_center
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ class SiamRPNTracker(SiameseTracker):
         search crop (1, 3, INSTANCE, INSTANCE) from ``round(s_z * INSTANCE / EXEMPLAR)`` pixels that
         the target-aware fit uses (None unless ``search``), both on the model's device.
         """
-        self.center_pos = np.array([bbox[0] + (bbox[2] - 1) / 2, bbox[1] + (bbox[3] - 1) / 2])
+        self.center_pos = pixel_center(bbox)  # (x + (w-1)/2, y + (h-1)/2): toolkit.boxes
         self.size = np.array([bbox[2], bbox[3]])
         s_z = round(self._context_size())
         s_x = s_z * (self.instance_size / self.exemplar_size)
@@ -274,6 +275,6 @@ class SiamRPNTracker(SiameseTracker):
         self.center_pos = np.array([cx, cy])
         self.size = np.array([width, height])
         return {
-            "bbox": [float(cx - width / 2), float(cy - height / 2), float(width), float(height)],
+            "bbox": [float(v) for v in cxy_wh_2_rect((cx, cy), (width, height))],
             "best_score": float(score[best_idx]),
         }
