@@ -114,6 +114,52 @@ def test_vot_frames_without_ground_truth_never_fail(tmp_path):
     assert result.boxes[3:] == [0, 0, 0, 0, 1, [2.5, 1.25, 10, 8]]
 
 
+# A 10 x 10 rectangle ground truth in a 32 x 24 image and three borderline outputs. Official
+# (vot-toolkit 0.7.4): each value rounded half to even, a rect covers w x h pixels, so the gt covers
+# columns 10..19. PySOT: the VOT C library's raster of the inclusive-corner gt polygon and of the
+# region polygon (toolkit.evaluation.region, bit-identical to PySOT's golden set).
+GT10 = [10.0, 10.0, 10.0, 10.0]
+# official: columns 19..22, rows 12..15 -> 4 shared pixels, 4 / (100 + 16 - 4); PySOT: 0
+TOUCH_RIGHT = [19.0, 12.0, 4.0, 4.0]
+# official: w rounds to 10 -> columns 0..9, nothing shared; PySOT: the polygon's right edge at 10.4
+# reaches column 10 -> above 0
+SHORT_LEFT = [0.0, 12.0, 10.4, 4.0]
+
+
+def test_failure_overlap_conventions():
+    from toolkit.evaluation.region import vot_overlap
+    from toolkit.protocols import failure_overlap
+
+    gt = np.array(GT10)
+    assert failure_overlap(TOUCH_RIGHT, gt, (W, H), "vot") == pytest.approx(4 / 112, abs=1e-15)
+    assert failure_overlap(TOUCH_RIGHT, gt, (W, H), "pysot") == 0.0
+    assert failure_overlap(SHORT_LEFT, gt, (W, H), "vot") == 0.0
+    pysot = failure_overlap(SHORT_LEFT, gt, (W, H), "pysot")
+    assert pysot > 0 and pysot == vot_overlap(
+        SHORT_LEFT, np.array([10, 10, 10, 19, 19, 19, 19, 10.0]), (W, H)
+    )
+    # the official rule sees the region as TraX transmits it and the file records it (float32, 4
+    # decimals): 19.49996 -> "19.5000" -> rounded half to even -> column 20, no shared pixel
+    # (the unrounded value would round to 19 and overlap)
+    assert failure_overlap([19.49996, 12.0, 4.0, 4.0], gt, (W, H), "vot") == 0.0
+    with pytest.raises(ValueError, match="unknown failure-rule convention 'official'"):
+        failure_overlap(TOUCH_RIGHT, gt, (W, H), "official")
+
+
+def test_vot_run_time_failure_rule_per_convention(tmp_path):
+    seq = make_sequence(tmp_path, "v", [GT10] * 12)
+    other = [11.0, 11.0, 6.0, 6.0]  # well inside the gt: never fails
+    script = {**{i: other for i in range(12)}, 1: TOUCH_RIGHT, 7: SHORT_LEFT}
+    pysot = run_vot(ScriptedTracker(script=script), seq, rules=VOTRules(convention="pysot"))
+    official = run_vot(ScriptedTracker(script=script), seq, rules=VOTRules(convention="vot"))
+    # PySOT: frame 1 fails (re-init at 6), frame 7 survives
+    assert pysot.boxes == [1, 2, 0, 0, 0, 0, 1, SHORT_LEFT, other, other, other, other]
+    # official: frame 1 survives, frame 7 fails (re-init at 12: past the end)
+    assert official.boxes == [1, TOUCH_RIGHT, other, other, other, other, other, 2, 0, 0, 0, 0]
+    assert (pysot.failures, official.failures) == (1, 1)
+    assert VOTRules().convention == "pysot"  # PySOT's rule stays the default
+
+
 # ---------------------------------------------------------------------------- OPE / long-term / GOT
 def test_ope_records_pysot_init_box_and_tracker_boxes(tmp_path):
     seq = make_sequence(tmp_path, "Boy", [[1, 2, 5, 4]] * 3, gt_int=True)

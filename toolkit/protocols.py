@@ -17,7 +17,11 @@ Protocols (PySOT's ``tools/test.py``):
 * ``vot`` (reset-based, Kristan et al., VOT challenges): on a failure (region overlap with the
   image-bounded ground truth ``<= 0``) write ``2``, write ``0`` for the skipped frames and
   re-initialise ``VOTRules.skip`` frames after the failure (writing ``1``). The rules of each VOT
-  edition (skip, failure overlap, codes) are the records of :mod:`toolkit.rules`.
+  edition (skip, failure overlap, codes) are the records of :mod:`toolkit.rules`; their
+  ``convention`` picks the overlap of the failure rule (:func:`failure_overlap`): PySOT's
+  ``tools/test.py`` (``'pysot'``, the default) or the official vot-toolkit 0.7.4's supervised
+  experiment (``'vot'``). Neither runs a burn-in (that is a scoring rule); both re-initialise
+  ``skip`` frames after the failure frame.
 
 Per-frame times cover the ``init``/``track`` call (image loading excluded), as in PySOT.
 """
@@ -37,6 +41,7 @@ from toolkit import results
 from toolkit.boxes import inclusive_polygon, init_box, vot_init_box
 from toolkit.datasets.base import Sequence
 from toolkit.evaluation.region import vot_overlap
+from toolkit.evaluation.vot_official import region_overlap
 from toolkit.rules import CODE_INIT, VOT_RULES, VOTRules
 
 logger = logging.getLogger(__name__)
@@ -148,6 +153,33 @@ def run_ope(
     return result
 
 
+def failure_overlap(
+    region: list[float], gt: np.ndarray, image_size: tuple[int, int], convention: str = "pysot"
+) -> float:
+    """The overlap that the reset-based protocol's failure rule compares with ``failure_overlap``.
+
+    Args:
+        region: the tracker's output, ``[x, y, w, h]`` or a polygon ``[x1, y1, ..., x4, y4]``.
+        gt: the ground-truth row as the dataset gives it (4 or 8 values).
+        image_size: ``(width, height)`` of the frame.
+        convention: ``'pysot'``: PySOT's ``tools/test.py``, the VOT C library's overlap
+            (:func:`toolkit.evaluation.region.vot_overlap`) with a rectangle ground truth turned into
+            its inclusive-corner polygon, bounds ``(width, height)``. ``'vot'``: the official
+            toolkit's ``calculate_overlap(region, groundtruth, sequence.size)``
+            (:func:`toolkit.evaluation.vot_official.region_overlap`) on the region as the toolkit
+            receives it through TraX and as the result file records it: each value cast to float32
+            and written with 4 decimals (``toolkit.results.format_vot_line``), the ground truth as
+            given. The two differ on borderline frames (e.g. a box whose official overlap is 0 while
+            PySOT's is above 0), so the failure frames can differ.
+    """
+    if convention == "vot":
+        recorded = [float(v) for v in results.format_vot_line(region).split(",")]
+        return region_overlap(recorded, np.asarray(gt, dtype=np.float64), image_size)
+    if convention != "pysot":
+        raise ValueError(f"unknown failure-rule convention {convention!r}; known: pysot, vot")
+    return vot_overlap(region, inclusive_polygon(gt), image_size)
+
+
 def run_vot(
     tracker: Tracker, seq: Sequence, rules: VOTRules = VOT_RULES, on_frame: FrameHook | None = None
 ) -> RunResult:
@@ -157,19 +189,16 @@ def run_vot(
     ``0`` on skipped frames. A frame without ground truth (NaN) cannot fail, and a
     re-initialisation due on such a frame waits for the next annotated one (``0`` meanwhile).
     Images are skipped, not loaded, on ``0`` frames. ``rules`` (:class:`toolkit.rules.VOTRules`)
-    gives the skip, the failure overlap and the codes; its ``convention`` must be ``'pysot'``
-    (PySOT's failure rule, the only one run here).
+    gives the skip, the failure overlap, the codes and the overlap ``convention`` of the failure
+    rule (:func:`failure_overlap`). The (re-)initialisation box is PySOT's in both conventions (the
+    TraX entry computes the same box from the region the toolkit sends).
     """
-    if rules.convention != "pysot":
-        raise ValueError(
-            f"run_vot: the run-time failure rule of convention {rules.convention!r} is not available; "
-            "known: pysot"
-        )
     result = RunResult(seq.name, "vot")
     bounds = None
     next_init = 0  # frame of the next (re-)initialisation
     for idx in range(len(seq)):
-        gt = inclusive_polygon(seq.gt_traj[idx])
+        gt_row = seq.gt_traj[idx]
+        gt = inclusive_polygon(gt_row)
         annotated = not np.isnan(gt).any()
         if idx < next_init or (idx == next_init and not annotated):
             if idx == next_init:
@@ -190,7 +219,10 @@ def run_vot(
             outputs, dt = _timed(lambda img=img: tracker.track(img))
             region = list(outputs["polygon"]) if "polygon" in outputs else _output_box(outputs, seq.name, idx)
             score = outputs.get("best_score")
-            if annotated and not vot_overlap(region, gt, bounds) > rules.failure_overlap:
+            if (
+                annotated
+                and not failure_overlap(region, gt_row, bounds, rules.convention) > rules.failure_overlap
+            ):
                 row = rules.code_failure
                 result.failures += 1
                 next_init = idx + rules.skip
