@@ -29,7 +29,7 @@ from torch import nn
 from yacs.config import CfgNode
 
 from pysot.tracker.siamrpn_tracker import SiamRPNTracker
-from pysot.utils.bbox import cxy_wh_2_rect
+from toolkit.boxes import cxy_wh_2_rect
 
 # PySOT keeps a contour only when its area exceeds this many pixels.
 MIN_CONTOUR_AREA = 100
@@ -173,7 +173,7 @@ class SiamMaskTracker(SiamRPNTracker):
         mask_in_img = self._mask_in_image(int(row), int(col), crop_box, img.shape[:2])
         polygon = mask_polygon(mask_in_img, self.mask_threshold, self.center_pos, self.size)
         return {
-            "bbox": [float(cx - width / 2), float(cy - height / 2), float(width), float(height)],
+            "bbox": [float(v) for v in cxy_wh_2_rect((cx, cy), (width, height))],
             "best_score": float(score[best_idx]),
             "polygon": [float(v) for v in polygon.flatten()],
             "mask": mask_in_img,
