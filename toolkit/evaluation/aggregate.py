@@ -152,6 +152,9 @@ def evaluate_ope_tracker(
         s_all, p_all, q_all = fastpath.ope_curves(prep, preds)
         for i, name in enumerate(dataset.names):
             success[name], precision[name], norm_precision[name] = s_all[i], p_all[i], q_all[i]
+        # row means of the contiguous (V, T) curves: np.mean of each curve, the same pairwise sums
+        video_auc = dict(zip(dataset.names, s_all.mean(axis=1).tolist()))
+        video_precision = dict(zip(dataset.names, p_all.mean(axis=1).tolist()))
     else:
         for video in dataset:
             pred = rio.read_boxes(_ope_path(dataset, root, tracker, video.name), len(video))
@@ -159,6 +162,8 @@ def evaluate_ope_tracker(
             success[video.name] = ope.success_curve(gt, pred, video.absent)
             precision[video.name] = ope.precision_curve(gt, pred, video.absent)
             norm_precision[video.name] = ope.norm_precision_curve(gt, pred, video.absent)
+        video_auc = {k: float(np.mean(v)) for k, v in success.items()}
+        video_precision = {k: float(np.mean(v)) for k, v in precision.items()}
 
     def scores(names: list[str]) -> dict[str, Any]:
         s = [success[n] for n in names]
@@ -177,8 +182,8 @@ def evaluate_ope_tracker(
     out["per_video_success_curve"] = _curve_dict(success)
     out["per_video_precision_curve"] = _curve_dict(precision)
     out["per_video_norm_precision_curve"] = _curve_dict(norm_precision)
-    out["per_video_success_auc"] = {k: float(np.mean(v)) for k, v in success.items()}
-    out["per_video_mean_precision"] = {k: float(np.mean(v)) for k, v in precision.items()}
+    out["per_video_success_auc"] = video_auc
+    out["per_video_mean_precision"] = video_precision
     out["per_attribute"] = {
         attr: {**scores(names), "videos": list(names)}
         for attr, names in sorted(dataset.attr.items())
