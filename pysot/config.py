@@ -161,6 +161,14 @@ _C.TRACK.PRECISION = "fp32"
 # boxes differ from PySOT's by rounding, docs/tracker.md). False (default): PySOT's arithmetic exactly.
 _C.TRACK.FUSE_BN = False
 
+# ------------------------------------------------------------------------ benchmark runs (tools/test.py)
+_C.TEST = CN()
+# Overlap convention of the reset-based VOT protocol's run-time failure rule: "pysot" (PySOT's
+# tools/test.py, default) or "vot" (the official vot-toolkit 0.7.4's supervised experiment). Set by
+# `tools/test.py --convention`; saved with the results, so tools/eval.py warns when a folder is scored
+# under the other convention (docs/vot_conventions.md).
+_C.TEST.VOT_CONVENTION = "pysot"
+
 # ------------------------------------------------------------------------ target-aware selection
 # Ta-SiamRPN++ (Chen et al., Acta Optica Sinica 2020); see pysot/models/target_aware.py.
 # Per-layer lists follow the order of the backbone's used layers (layer2, layer3, layer4).
@@ -217,6 +225,8 @@ def finalize_cfg(cfg: CN) -> CN:
                 f"len(ANCHOR.SCALES) = {anchor_num}; drop the key, it is derived"
             )
         cfg.ANCHOR.ANCHOR_NUM = anchor_num
+    if cfg.TEST.VOT_CONVENTION not in ("pysot", "vot"):
+        raise ValueError(f"TEST.VOT_CONVENTION={cfg.TEST.VOT_CONVENTION!r} is not known; known: pysot, vot")
     cfg.freeze()
     return cfg
 

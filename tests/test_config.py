@@ -138,6 +138,13 @@ def test_anchor_num_is_derived():
         load_cfg(None, ["ANCHOR.ANCHOR_NUM", "7"])
 
 
+def test_vot_convention_key():
+    assert load_cfg(None).TEST.VOT_CONVENTION == "pysot"  # PySOT's run-time failure rule by default
+    assert load_cfg(None, ["TEST.VOT_CONVENTION", "vot"]).TEST.VOT_CONVENTION == "vot"
+    with pytest.raises(ValueError, match="TEST.VOT_CONVENTION='official' is not known; known: pysot, vot"):
+        load_cfg(None, ["TEST.VOT_CONVENTION", "official"])
+
+
 def test_frozen_config_rejects_changes():
     cfg = load_cfg(_path("siamrpn_alex_dwxcorr"))
     with pytest.raises(AttributeError):

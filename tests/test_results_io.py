@@ -172,3 +172,15 @@ def test_ope_result_falls_back_to_otb_toolkit_names(tmp_path):
     assert rio.find_ope_result(root, "t", "Jogging-1") == root / "t" / "jogging_1.txt"
     assert rio.find_ope_result(root, "t", "David3") == root / "t" / "david3.txt"
     assert rio.find_ope_result(root, "t", "Car4") is None
+
+
+def test_saved_vot_convention(tmp_path):
+    from toolkit.results import saved_vot_convention
+
+    assert saved_vot_convention(tmp_path) is None  # no config.yaml: another tool's results, unknown
+    (tmp_path / "config.yaml").write_text("# snapshot: m.pth sha256: 00\nTRACK:\n  LR: 0.4\n")
+    assert saved_vot_convention(tmp_path) == "pysot"  # saved before the key existed: PySOT's rule
+    (tmp_path / "config.yaml").write_text("TEST:\n  VOT_CONVENTION: vot\n")
+    assert saved_vot_convention(tmp_path) == "vot"
+    (tmp_path / "config.yaml").write_text("TEST: [unclosed\n")
+    assert saved_vot_convention(tmp_path) is None

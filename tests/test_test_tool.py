@@ -89,6 +89,36 @@ def test_synth_vot_with_explicit_snapshot_name_and_eval(experiment, testing_data
     assert 0 <= res["accuracy"] <= 1 and 0 <= res["eao"] <= 1
 
 
+def test_official_failure_rule_is_saved_and_eval_warns_under_the_other(
+    experiment, testing_dataset, tmp_path, caplog
+):
+    results = tmp_path / "results"
+    assert run(experiment, "SYNTH-VOT", testing_dataset, results, "--convention", "vot") == 0
+    folder = results / "SYNTH-VOT" / "tiny_exp"
+    assert load_cfg(folder / "config.yaml").TEST.VOT_CONVENTION == "vot"
+    root = testing_dataset / "SYNTH-VOT"
+    with caplog.at_level("WARNING", logger="tools.eval"):
+        eval_tool.run_eval(
+            results, "SYNTH-VOT", dataset_root=root, out=io.StringIO(), eao_interval=(1, FRAMES)
+        )
+    assert (
+        "run under the 'vot' failure rule" in caplog.text and "scored under --convention pysot" in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tools.eval"):
+        eval_tool.run_eval(
+            results,
+            "SYNTH-VOT",
+            dataset_root=root,
+            out=io.StringIO(),
+            convention="vot",
+            eao_interval=(1, FRAMES),
+        )
+    assert "failure rule" not in caplog.text
+    # resuming the folder under PySOT's rule is refused by the resume contract (the config differs)
+    assert run(experiment, "SYNTH-VOT", testing_dataset, results) == 2
+
+
 def test_failing_video_is_named_and_the_run_exits_nonzero_after_the_others(
     experiment, testing_dataset, tmp_path, caplog
 ):

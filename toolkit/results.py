@@ -131,6 +131,26 @@ def list_trackers(root: PathLike, prefix: str = "") -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix))
 
 
+def saved_vot_convention(tracker_dir: PathLike) -> str | None:
+    """The failure-rule convention a reset-based results folder was run under, from the
+    ``config.yaml`` that ``tools/test.py`` saves beside the results: its ``TEST.VOT_CONVENTION``
+    (``'pysot'`` or ``'vot'``); ``'pysot'`` for a saved config without the key (written before the
+    official rule existed: PySOT's was the only one); ``None`` without a readable ``config.yaml``
+    (results of another tool: the convention is unknown)."""
+    import yaml  # only needed here
+
+    path = Path(tracker_dir) / "config.yaml"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    test = config.get("TEST")
+    value = test.get("VOT_CONVENTION", "pysot") if isinstance(test, dict) else "pysot"
+    return value if value in rules.CONVENTIONS else None
+
+
 # ---------------------------------------------------------------------------------------- writing
 # atomic_write_text (toolkit.fileio) is imported above: the one atomic writer, kept importable here.
 

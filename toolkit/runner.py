@@ -26,7 +26,7 @@ from tqdm import tqdm
 from toolkit import results
 from toolkit.datasets.base import Dataset
 from toolkit.protocols import FrameHook, RunResult, Tracker, run_sequence, write_result
-from toolkit.rules import rules_for
+from toolkit.rules import VOTRules, rules_for
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +110,16 @@ def run_video(
     on_frame: FrameHook | None = None,
     before_write: Callable[[], None] | None = None,
     stop: Any = None,
+    rules: VOTRules | None = None,
 ) -> VideoReport:
     """Run one video and write its result files; an exception becomes the report's ``error``.
 
     ``before_write`` is called before the first file is written (the run folder saves its config
-    there); once ``stop`` (an Event) is set the video stops at its next frame, writing nothing."""
+    there); once ``stop`` (an Event) is set the video stops at its next frame, writing nothing.
+    ``rules``: the reset-based protocol's rules (default: the edition's, :func:`rules_for`)."""
     try:
-        rules = rules_for(dataset.name)  # the VOT edition's skip, failure overlap and codes
+        if rules is None:
+            rules = rules_for(dataset.name)  # the VOT edition's skip, failure overlap and codes
         hook = _stoppable(on_frame, stop)
         result = run_sequence(tracker, dataset[video], dataset.protocol, on_frame=hook, rules=rules)
         if before_write is not None:
@@ -141,12 +144,13 @@ def _worker_init(
     tracker_name: str,
     before_write: Callable[[], None] | None = None,
     stop: Any = None,
+    rules: VOTRules | None = None,
 ) -> None:
     # Ctrl-C reaches the whole process group: the main process alone decides (it sets ``stop``)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.update(
         factory=factory, tracker=None, dataset=dataset, root=results_root, name=tracker_name,
-        before_write=before_write, stop=stop,
+        before_write=before_write, stop=stop, rules=rules,
     )  # fmt: skip
 
 
@@ -161,7 +165,7 @@ def _worker_run(video: str) -> VideoReport:
         return VideoReport(video, error="interrupted (not started)")
     return run_video(
         _WORKER["tracker"], _WORKER["dataset"], video, _WORKER["root"], _WORKER["name"],
-        before_write=_WORKER["before_write"], stop=_WORKER["stop"],
+        before_write=_WORKER["before_write"], stop=_WORKER["stop"], rules=_WORKER["rules"],
     )  # fmt: skip
 
 
@@ -191,6 +195,7 @@ def run_dataset(
     on_frame: FrameHook | None = None,
     progress: bool = True,
     before_write: Callable[[], None] | None = None,
+    rules: VOTRules | None = None,
 ) -> RunSummary:
     """Run a tracker over ``dataset`` and write PySOT-layout results under ``results_root/<DATASET>``.
 
@@ -207,6 +212,8 @@ def run_dataset(
         progress: show a tqdm bar.
         before_write: picklable callable run before each video's result files are written, in
             the process writing them (:meth:`toolkit.run_folder.RunFolder.ensure_saved`).
+        rules: the reset-based protocol's rules, e.g. with the official failure rule
+            (``replace(rules_for(name), convention='vot')``); default :func:`rules_for` of the dataset.
 
     With workers, the factory is first called once here, so that a bad checkpoint or config fails
     once, before any process starts. ``KeyboardInterrupt`` (SIGINT to this process) cancels the
@@ -233,7 +240,9 @@ def run_dataset(
     if num_workers <= 1 or len(todo) <= 1:
         tracker = tracker_factory() if todo else None
         for name in todo:
-            report = run_video(tracker, dataset, name, root, tracker_name, on_frame, before_write)
+            report = run_video(
+                tracker, dataset, name, root, tracker_name, on_frame, before_write, rules=rules
+            )
             summary.done.append(report)
             _log_video(len(summary.done), report)
             bar.update()
@@ -245,7 +254,7 @@ def run_dataset(
             max_workers=min(num_workers, len(todo)),
             mp_context=context,
             initializer=_worker_init,
-            initargs=(tracker_factory, dataset, root, tracker_name, before_write, stop),
+            initargs=(tracker_factory, dataset, root, tracker_name, before_write, stop, rules),
         ) as pool:
             futures = {pool.submit(_worker_run, name): name for name in todo}
             try:

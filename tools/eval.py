@@ -80,6 +80,8 @@ def run_eval(
             + "; ".join(f"tracker {t!r} {p}" for t, p in incomplete.items())
         )
     trackers = [t for t in trackers if t not in incomplete]
+    if ds.protocol == "vot":
+        warn_run_conventions(results_root, trackers, convention)
     logger.info(
         "evaluating %d trackers on %s (%s) from %s", len(trackers), dataset, dataset_root, results_root
     )
@@ -108,6 +110,25 @@ def run_eval(
             + "; ".join(f"tracker {t!r} {p}" for t, p in incomplete.items())
         )
     return report
+
+
+def warn_run_conventions(results_root: Path, trackers: Sequence[str], convention: str) -> list[str]:
+    """Warn for each tracker folder whose saved config says it was run under the other failure rule
+    than the scoring ``convention`` (``tools/test.py --convention``); returns those trackers."""
+    from toolkit.results import saved_vot_convention
+
+    mismatched = []
+    for tracker in trackers:
+        ran = saved_vot_convention(results_root / tracker)
+        if ran is not None and ran != convention:
+            mismatched.append(tracker)
+            logger.warning(
+                "%s: run under the %r failure rule (TEST.VOT_CONVENTION in its config.yaml) but scored "
+                "under --convention %s: its failures can sit at other frames than a run under the %r "
+                "rule would give (tools/test.py --convention %s; docs/vot_conventions.md)",
+                results_root / tracker, ran, convention, convention, convention,
+            )  # fmt: skip
+    return mismatched
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,10 @@ Examples:
   # ablation: the same model without target-aware selection, under its own name
   python tools/test.py --config experiments/ta_siamrpn_r50_l234_dwxcorr_otb/config.yaml \\
       --snapshot model.pth --dataset OTB100 --tracker-name no_ta TA.ENABLE False
+  # VOT2018 under the official VOT toolkit's failure rule (overlap as vot-toolkit 0.7.4 computes it),
+  # then scored in the same convention
+  python tools/test.py --config ... --snapshot ... --dataset VOT2018 --convention vot
+  python tools/eval.py --tracker_path results --dataset VOT2018 --convention vot
   # one video, shown on screen
   python tools/test.py --config ... --snapshot ... --dataset OTB100 --video Basketball --vis
   # one process per GPU, videos sharded across ranks
@@ -27,6 +31,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -43,6 +48,7 @@ from pysot.utils.environment import log_run_environment
 from toolkit.boxes import rect_to_polygon
 from toolkit.datasets import DATASETS, build_dataset, default_dataset_root
 from toolkit.datasets.pysot_json import find_json
+from toolkit.rules import CONVENTIONS, rules_for
 from toolkit.run_folder import RunFolder, sha256_file
 from toolkit.runner import RunSummary, run_dataset
 
@@ -103,6 +109,7 @@ def run_test(
     world_size: int = 1,
     progress: bool = True,
     overwrite: bool = False,
+    convention: str | None = None,
 ) -> RunSummary:
     """Everything ``tools/test.py`` does after parsing its arguments; returns the run summary.
 
@@ -110,9 +117,15 @@ def run_test(
     (without it such a folder raises :class:`toolkit.run_folder.RunFolderError`).
 
     ``threads``: torch CPU threads per tracking process (PySOT: 1; ``None`` keeps torch's default).
+
+    ``convention``: the overlap convention of the reset-based VOT protocol's failure rule,
+    ``'pysot'`` or ``'vot'`` (the official toolkit's); it sets ``TEST.VOT_CONVENTION`` (default: the
+    config's, PySOT's), which is saved with the results.
     """
     if dataset not in DATASETS:
         raise KeyError(f"unknown dataset {dataset!r}; known datasets: {', '.join(DATASETS)}")
+    if convention is not None:
+        overrides = [*overrides, "TEST.VOT_CONVENTION", convention]
     cfg = load_cfg(config, overrides)
     snapshot = resolve_snapshot(config, snapshot)
     name = tracker_name or default_tracker_name(config, snapshot)
@@ -150,6 +163,7 @@ def run_test(
             on_frame=_show_frame if vis else None,
             progress=progress,
             before_write=folder.ensure_saved,
+            rules=replace(rules_for(ds.name), convention=cfg.TEST.VOT_CONVENTION),
         )
 
 
@@ -177,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--video", default="", help="run only this video")
     parser.add_argument("--vis", action="store_true", help="show the tracking on screen (one process)")
     parser.add_argument("--num-workers", "--num_workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--convention",
+        "--protocol",
+        dest="convention",
+        choices=CONVENTIONS,
+        default=None,
+        help="failure rule of reset-based VOT runs: pysot (PySOT's tools/test.py, the default) or vot (the"
+        " official VOT toolkit's overlap); sets TEST.VOT_CONVENTION; --protocol is the same flag",
+    )
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -209,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rank=rank,
                 world_size=world_size,
                 overwrite=args.overwrite,
+                convention=args.convention,
             )
     except KeyboardInterrupt:
         logger.error("interrupted; complete videos are kept, rerun the command to resume")
