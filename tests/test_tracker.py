@@ -133,6 +133,16 @@ def test_nonzero_deltas_decode_with_the_anchors_own_width_and_height():
     np.testing.assert_allclose(out["bbox"], [CENTRE[0] + 32 - w / 2, CENTRE[1] - 64 - h / 2, w, h], atol=1e-4)
 
 
+def test_size_clipped_to_at_least_10_px():
+    # deltas dw = dh = ln(0.05) on the centre anchor 2 (64 x 64) decode to 3.2 x 3.2 px; with lr ~ 1
+    # the smoothed size is ~3.2 px in both directions, clipped up to 10 x 10
+    deltas = {(2, 12, 12): (0.0, 0.0, math.log(0.05), math.log(0.05))}
+    t = make_tracker(ScriptedModel({(2, 12, 12): 20.0}, deltas), lr=1.0)
+    t.init(IMG, BOX)
+    out = t.track(IMG)
+    np.testing.assert_allclose(out["bbox"], [CENTRE[0] - 5, CENTRE[1] - 5, 10, 10], atol=1e-9)
+
+
 def test_centre_clipped_with_the_image_width_and_height():
     # a wide image (W 500, H 240): the target at x ~ 440 is inside (x <= W) though beyond H; a peak
     # 96 px right and 96 px down puts the centre at (535.75, 227.75 + 96): clipped to (500, 240)
