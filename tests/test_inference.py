@@ -289,3 +289,16 @@ def test_cuda_one_host_copy_per_frame(monkeypatch):
     tracker.track(frames[1])
     assert len(copies) == 1, copies  # cls and loc in one device-to-host copy
     assert siamrpn_tracker._to_host is not None
+
+
+# ----------------------------------------------------------------------------- entry points
+def test_every_entry_point_reads_the_keys_from_overrides(monkeypatch):
+    # tools/demo.py, the TraX entry and the GOT-10k adapter build through load_tracker; tools/test.py
+    # and tools/hp_search.py through load_cfg(config, overrides) + build_tracker: the same path
+    from pysot.integrations.loading import load_tracker
+
+    cfg, tracker = load_tracker(TINY, None, "cpu", ["TRACK.FUSE_BN", "True", "TRACK.PRECISION", "auto"])
+    assert cfg.TRACK.FUSE_BN and isinstance(tracker.model, InferenceModel) and tracker.model.folded > 0
+    monkeypatch.setattr(inference, "cpu_flags", lambda: frozenset({"avx2"}))
+    with pytest.raises(PrecisionError, match="TRACK.PRECISION=bf16 cannot run on cpu"):
+        load_tracker(TINY, None, "cpu", ["TRACK.PRECISION", "bf16"])
