@@ -65,6 +65,7 @@ from pysot.config import load_cfg
 from pysot.models.model_builder import ModelBuilder
 from pysot.models.target_aware import METHODS, TargetAwareSelector, gaussian_label
 from pysot.tracker.tracker_builder import build_tracker
+from pysot.utils.cli import set_threads, setup_logging, threads_count, tool_parser
 from toolkit.fileio import atomic_write_text
 
 logger = logging.getLogger("benchmark")
@@ -417,6 +418,25 @@ def summary_table(results: dict) -> str:
                     f"reference {run['reference_fps']:.2f} fps  "
                     f"identical boxes: {run['boxes_identical_to_reference']}"
                 )
+    if "inference" in results:
+        for config, entry in results["inference"].items():
+            lines.append(f"{config}: inference variants vs the reference path")
+            for name, v in entry["variants"].items():
+                lines.append(
+                    f"  {name:<26} {v['median_frame_seconds']:7.3f} s/frame  "
+                    f"x{v['speedup_vs_reference']:.3f}  "
+                    f"max box diff {v['vs_reference']['max_abs_box_difference_px']:.3g} px"
+                )
+            for name, why in entry["unsupported"].items():
+                lines.append(f"  {name:<26} not run: {why}")
+    if "ta_ratio" in results:
+        for key, entry in results["ta_ratio"].items():
+            if isinstance(entry, dict) and "methods" in entry:
+                for method, m in entry["methods"].items():
+                    lines.append(
+                        f"TA {key:<12} {method:<9} {m['ratio_to_one_frame']:.3f} of one fp32 frame "
+                        f"(divergence path: {m['divergence_path']})"
+                    )
     if "eval" in results:
         for name in ("vot_pysot", "vot_official", "ope"):
             for num, run in results["eval"].get(name, {}).items():
@@ -433,11 +453,7 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__[__doc__.index("Examples") :],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = tool_parser(__doc__)
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
     parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
     parser.add_argument("--video", help="video file for real frames (default: synthetic frames)")
@@ -459,7 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--feature-rms", type=float, default=1.5, help="RMS the random R50 features are scaled to"
     )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=threads_count, default=0, help="torch intra-op threads (0: torch's default)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--eval-size", type=int, nargs=3, default=(50, 60, 500), metavar=("TRACKERS", "VIDEOS", "FRAMES"),
@@ -486,9 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ta-repeats", type=int, default=3, help="timed fits per method in ta_ratio")
     args = parser.parse_args(argv)
     args.device = torch.device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    set_threads(args.threads)
+    setup_logging()
     logger.info("arguments: %s", vars(args))
     results = run_benchmark(args)
     results["arguments"] = {
