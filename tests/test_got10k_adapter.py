@@ -61,6 +61,18 @@ def test_adapter_passes_bgr_and_box_through():
     assert (adapter.name, adapter.is_deterministic) == ("ta", True)
 
 
+def test_init_convention_is_explicit():
+    inner = RecordingTracker()
+    frame = Image.fromarray(np.zeros((4, 5, 3), dtype=np.uint8))
+    TaSiamRPNGot10k(inner, init_convention="pysot").init(frame, np.array([1, 2, 3, 4]))
+    # PySOT's OPE init box: centre x + w/2 = 2.5 -> [2.5 - (3 - 1)/2, 4 - (4 - 1)/2, 3, 4]
+    assert inner.box == [1.5, 2.5, 3.0, 4.0]
+    TaSiamRPNGot10k(inner).init(frame, np.array([1, 2, 3, 4]))
+    assert inner.box == [1.0, 2.0, 3.0, 4.0]  # the default: the annotation as given
+    with pytest.raises(ValueError, match="init_convention='otb' is not known; known: got10k, pysot"):
+        TaSiamRPNGot10k(inner, init_convention="otb")
+
+
 def test_importable_without_got10k(monkeypatch):
     # A None entry in sys.modules makes `import got10k.trackers` raise ImportError.
     monkeypatch.setitem(sys.modules, "got10k", None)
@@ -99,3 +111,13 @@ def test_got10k_track_equals_direct_tracking(tmp_path, tiny_experiment):
     # Same pixels, same computation in the same process: bit-identical boxes.
     np.testing.assert_array_equal(boxes, np.array(expected))
     assert boxes.shape == (8, 4) and len(times) == 8
+
+    # init_convention='pysot': the boxes of tools/test.py's OPE loop (run_ope), bit for bit
+    from toolkit.protocols import run_ope
+
+    adapter = TaSiamRPNGot10k.from_files(config, snapshot, device="cpu", init_convention="pysot")
+    boxes, _ = adapter.track(files, seq.init_rect)
+    _, tracker = load_tracker(config, snapshot, "cpu")
+    ope = run_ope(tracker, seq)
+    np.testing.assert_array_equal(boxes[1:], np.array(ope.boxes[1:]))
+    assert not np.array_equal(boxes[1:], np.array(expected[1:]))  # the init box moves every later box
