@@ -71,6 +71,12 @@ def run_eval(
     from toolkit.evaluation.aggregate import incomplete_trackers
 
     ds = build_dataset(dataset, dataset_root)
+    longest = max(len(v) for v in ds)
+    if eao_interval is not None and eao_interval[0] > longest:
+        raise ValueError(
+            f"--eao-interval {eao_interval[0]} {eao_interval[1]} is empty: the longest sequence of "
+            f"{ds.name} has {longest} frames, so no EAO fragment reaches length {eao_interval[0]}"
+        )
     incomplete = incomplete_trackers(ds, results_root, trackers)
     for tracker, problem in incomplete.items():
         logger.error("tracker %r %s; not scored", tracker, problem)

@@ -115,15 +115,11 @@ def expected_overlap_curve(fragments: np.ndarray, fweights: np.ndarray) -> np.nd
 
 def eao_score(curve: np.ndarray, low: int, high: int) -> float:
     """Mean of the expected-overlap curve over sequence lengths ``low..high`` (1-based, inclusive),
-    skipping NaN points; only lengths up to ``len(curve)`` count. An interval that is reversed,
-    starts below 1 or holds no length of the curve raises ``ValueError`` (its mean is undefined)."""
+    skipping NaN points; only lengths up to ``len(curve)`` count. A reversed interval or one starting
+    below 1 raises ``ValueError``. An interval beyond the curve (sequences shorter than ``low``) gives
+    NaN, as in PySOT (0 / 0; ``tools/eval.py`` refuses such a ``--eao-interval`` up front)."""
     if not 1 <= low <= high:
         raise ValueError(f"EAO interval [{low}, {high}]: need 1 <= low <= high")
-    if low > len(curve):
-        raise ValueError(
-            f"EAO interval [{low}, {high}] is empty: the expected-overlap curve has {len(curve)} points "
-            "(the longest sequence); give an interval within it (tools/eval.py --eao-interval LOW HIGH)"
-        )
     weight = np.zeros(len(curve))
     weight[low - 1 : high] = 1
     valid = ~np.isnan(curve)
