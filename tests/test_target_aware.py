@@ -167,6 +167,13 @@ def test_gradient_importance_is_minus_the_autograd_gradient():
         torch.testing.assert_close(imp.double(), want, rtol=1e-6, atol=1e-9 * float(want.abs().max()))
 
 
+def test_blockwise_gram_is_the_gram_matrix():
+    from pysot.models.target_aware import _gram
+
+    x = torch.randint(-4, 5, (37, 53)).float()  # integers: every dot product is exact in float32
+    assert torch.equal(_gram(x), x.T @ x) and torch.equal(_gram(x, blocks=3), x.T @ x)
+
+
 def test_same_input_same_selection_and_global_rng_untouched():
     zf, xf = planted_features(seed=5)
     state = torch.random.get_rng_state()

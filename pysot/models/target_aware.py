@@ -349,6 +349,27 @@ def _box_sums(x: torch.Tensor, k: int) -> torch.Tensor:
     return s.reshape(c, h * w)
 
 
+def _gram(xf: torch.Tensor, blocks: int = 4) -> torch.Tensor:
+    """``xf.T @ xf`` for xf (C, N): the blocks on and above the diagonal, the rest by symmetry.
+
+    10 of 16 block products, about 30 % faster on one CPU thread than the full product for
+    N = 961, C = 2048 (measured); each entry is the same dot product as in the full product.
+    """
+    n = xf.shape[1]
+    edges = [round(i * n / blocks) for i in range(blocks + 1)]
+    out = xf.new_empty((n, n))
+    for i in range(blocks):
+        rows = slice(edges[i], edges[i + 1])
+        left = xf[:, rows].T
+        for j in range(i, blocks):
+            cols = slice(edges[j], edges[j + 1])
+            block = left @ xf[:, cols]
+            out[rows, cols] = block
+            if j > i:
+                out[cols, rows] = block.T
+    return out
+
+
 def _conv_single(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """'Same' cross-correlation of x (1, C, H, W) with one filter (1, C, k, k): (H*W,) float64.
 
@@ -458,7 +479,7 @@ class _DualSolver:
         _, c, h, w = x.shape
         pad = k // 2
         xf = x[0].reshape(c, h * w)
-        gram = (xf.T @ xf).reshape(h, w, h, w)
+        gram = _gram(xf).reshape(h, w, h, w)
         gpad = F.pad(gram, (pad, pad, pad, pad, pad, pad, pad, pad))  # zero features outside the map
         # kern_w[i, j, i', j'] = sum_{a, b} gpad[i + a, j + b, i' + a, j' + b], summed over b, then a;
         # built in float32 like the convolutions of the sgd fit, iterated in float64
