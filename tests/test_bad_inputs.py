@@ -4,6 +4,7 @@ intervals, unknown datasets; eval.py scores the complete trackers and names the 
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 
@@ -174,3 +175,21 @@ def test_eval_arguments_are_checked_first(tmp_path, caplog, extra, message):
     root, res = _synth_results(tmp_path)
     assert eval_tool.main(["--tracker_path", str(res), "--dataset-root", str(root / "SYNTH"), *extra]) == 1
     assert message in caplog.text
+
+
+def test_eval_counts_and_reports_the_frames_pysot_drops_as_empty(tmp_path, caplog):
+    import json
+
+    root = tmp_path / "testing_dataset" / "SYNTH-VOT"
+    synthetic.generate_into("SYNTH-VOT", root, num_videos=1, max_frames=14)
+    annotation = json.loads((root / "SYNTH-VOT.json").read_text())
+    video = next(iter(annotation))
+    point = [50.0] * 8  # a polygon collapsed to one point covers no pixel
+    annotation[video]["gt_rect"][12] = point
+    (root / "SYNTH-VOT.json").write_text(json.dumps(annotation))
+    rows = [1] + [list(r) for r in annotation[video]["gt_rect"][1:]]  # frame 12: both regions empty
+    path = tmp_path / "results" / "SYNTH-VOT" / "t" / "baseline" / video / f"{video}_001.txt"
+    results.write_vot_trajectory(path, rows)
+    report = eval_tool.run_eval(tmp_path / "results", "SYNTH-VOT", dataset_root=root, out=io.StringIO())
+    assert report["trackers"]["t"]["empty_overlap_frames"] == 1
+    assert "tracker t: 1 frame(s) where its region and the ground truth both cover no pixel" in caplog.text

@@ -100,6 +100,13 @@ def run_eval(
         progress=progress,
         eao_interval=eao_interval,
     )
+    for tracker, metrics in report.get("trackers", {}).items():
+        if metrics.get("empty_overlap_frames"):
+            logger.warning(
+                "tracker %s: %d frame(s) where its region and the ground truth both cover no pixel: "
+                "overlap NaN, not averaged into the accuracy (PySOT convention; JSON empty_overlap_frames)",
+                tracker, metrics["empty_overlap_frames"],
+            )  # fmt: skip
     out.write(rep.format_tables(report, show_video_level))
     out.flush()
     if json_path is not None:
