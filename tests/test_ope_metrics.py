@@ -90,3 +90,24 @@ def test_report_on_got10k_layout_and_attributes(tmp_path):
     assert rep["attributes"] == {"X": ["b"]} and rep["kind"] == "got10k"
     row = report.format_tables(rep).splitlines()[3]
     assert row == "|     t      |  0.476  |     0.000      |   0.500   |"  # b is 40 px off: precision 1/2
+
+
+def test_synth_table_prints_its_norm_precision(tmp_path):
+    # PySOT prints 0 in the Norm Precision column except for LaSOT; the synthetic benchmark, which has
+    # no PySOT table to match, prints the value its JSON holds
+    from toolkit import results as rio
+    from toolkit.datasets import Dataset, Sequence
+    from toolkit.evaluation import report
+
+    gt = np.tile([10.0, 10.0, 20.0, 20.0], (3, 1))
+    for name, norm in (("SYNTH", "1.000"), ("OTB100", "0.000")):
+        ds = Dataset(name, tmp_path, [Sequence("a", ["a.jpg"] * 3, gt, size=(100, 100))])
+        root = tmp_path / "results" / name
+        rio.write_boxes(rio.result_path(root, "t", "a", "ope"), gt)  # perfect: every curve at 1
+        rep = report.evaluate(ds, root, ["t"])
+        assert rep["trackers"]["t"]["norm_precision_at_0.20"] == 1.0
+        # success AUC of a perfect track: 1 at the 20 thresholds below 1.0 of 21 -> 0.952
+        assert (
+            report.format_tables(rep).splitlines()[3]
+            == f"|     t      |  0.952  |     {norm}      |   1.000   |"
+        )

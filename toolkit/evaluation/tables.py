@@ -14,8 +14,9 @@ from typing import Any, NamedTuple
 
 from colorama import Fore, Style
 
-#: Datasets whose table shows normalised precision (PySOT computes it only for LaSOT; 0 elsewhere).
-NORM_PRECISION_DATASETS = ("LaSOT",)
+#: Datasets whose table shows normalised precision (PySOT computes it only for LaSOT and prints 0
+#: elsewhere, kept for its benchmarks; the synthetic benchmarks have no PySOT table to match).
+NORM_PRECISION_DATASETS = ("LaSOT", "SYNTH")
 #: PySOT prints at most this many trackers in the main table (best first) ...
 TOP_TRACKERS = 20
 #: ... and the video-level table only for fewer trackers than this.
@@ -126,13 +127,19 @@ def format_ope_table(report: Mapping[str, Any], show_video_level: bool = False) 
 
 
 def format_vot_table(report: Mapping[str, Any], show_video_level: bool = False) -> list[str]:
-    """PySOT's ``AccuracyRobustnessBenchmark.show_result`` lines (with EAO)."""
+    """PySOT's ``AccuracyRobustnessBenchmark.show_result`` lines (with EAO).
+
+    Under the official convention (``report["protocol"] == "vot"``) the robustness column is headed
+    ``R``, the official toolkit's symbol for its quantity (length-weighted mean failures per
+    sequence), which is not PySOT's "Robustness" (failures per 100 frames).
+    """
+    official = report.get("protocol") == "vot"
     lines = summary_table(
         report["trackers"],
         "Tracker Name",
         [
             Column("Accuracy", 10),
-            Column("Robustness", 12),
+            Column("R" if official else "Robustness", 12),
             Column("Lost Number", 13, ".1f"),
             Column("EAO", 7),
         ],
