@@ -21,7 +21,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pysot.models.target_aware import TargetAwareSelector, channel_counts
+from pysot.models.target_aware import TargetAwareSelector, channel_counts, top_k_mask
 
 C, SIDE, TEMPLATE = 6, 23, 11  # kernel 2 * ceil(3 / 2) + 1 = 5
 KERNEL = 5
@@ -172,3 +172,9 @@ def test_channel_fractions_round_half_up():
     assert channel_counts([0.65, 0.01], [10, 10], 0) == [7, 1]
     # an int is a count, the float 1.0 is all channels
     assert channel_counts([1, 1.0], [10, 10], 0) == [1, 10]
+
+
+def test_top_k_keeps_the_largest_signed_importances():
+    """TA_SPEC step 8: the top-k by importance (a signed sum of weights), not by magnitude."""
+    mask = top_k_mask(torch.tensor([-5.0, 3.0, 1.0, -0.5, 0.0]), 2)
+    assert mask.tolist() == [0.0, 1.0, 1.0, 0.0, 0.0]
