@@ -175,7 +175,8 @@ def test_vot_overlaps_equal_the_reference_kernel(seed):
         regions[i] = [20.0, 30.0, 0.0, 0.0]
     pred = pack_regions(regions)
     prep = fastpath.VotGt(gt, (w, h))
-    acc, eo, n_empty = fastpath.vot_run_overlaps(pred, prep, 10)
+    acc, eo, n_empty, fails = fastpath.vot_run_overlaps(pred, prep, 10)
+    assert fails == ar.calculate_failures(regions)[1] and len(fails) > 0
     ref_acc = ar.calculate_accuracy(pred, prep.packed, burnin=10, bound=(w, h))[1]
     ref_eo = ar.calculate_accuracy(pred, prep.packed, bound=(w - 1, h - 1))[1]
     assert acc.tobytes() == ref_acc.tobytes()

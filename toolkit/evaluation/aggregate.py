@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -210,7 +211,7 @@ def _read_vot_runs_packed(dataset: Dataset, root: Path, tracker: str) -> dict[st
     from . import fastread
 
     repetitions = rules.rules_for(dataset.name).repetitions
-    paths = {v.name: _vot_runs(root, tracker, v.name, repetitions) for v in dataset}
+    paths = {v.name: _vot_run_files(root, tracker, v.name, repetitions) for v in dataset}
     flat = [(p, len(v)) for v in dataset for p in paths[v.name]]
     packed = iter(fastread.read_vot_packed_many([p for p, _ in flat], [n for _, n in flat]))
     runs = {v.name: [next(packed) for _ in paths[v.name]] for v in dataset}
@@ -219,6 +220,19 @@ def _read_vot_runs_packed(dataset: Dataset, root: Path, tracker: str) -> dict[st
         detail = ", ".join(f"{v}: {n}" for v, n in counts.items())
         raise ValueError(f"tracker {tracker!r}: videos have different numbers of repetitions ({detail})")
     return runs
+
+
+def _vot_run_files(root: str | Path, tracker: str, video: str, repetitions: int) -> list[str]:
+    """:func:`_vot_runs` with plain strings (``rio.vot_repetition_paths``: the ``<video>_NNN.txt``
+    files, sorted; all of them when there are ``repetitions``, else the first)."""
+    folder = os.path.join(root, tracker, "baseline", video)
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    pattern = re.compile(re.escape(video) + r"_(\d{3})\.txt")
+    runs = sorted(os.path.join(folder, n) for n in names if pattern.fullmatch(n))
+    return runs if len(runs) == repetitions else runs[:1]
 
 
 def _evaluate_vot_tracker_fast(
@@ -235,10 +249,9 @@ def _evaluate_vot_tracker_fast(
     for video in dataset:
         per_rep, fails = [], []
         for pred in runs[video.name]:
-            acc, eo, n_empty = fastpath.vot_run_overlaps(pred, gts[video.name], edition.burnin)
+            acc, eo, n_empty, fail_idx = fastpath.vot_run_overlaps(pred, gts[video.name], edition.burnin)
             empty += n_empty
             per_rep.append(acc)
-            fail_idx = fastpath.failures(pred)
             fails.append(len(fail_idx))
             eao_overlaps.append(eo)
             eao_failures.append(fail_idx)

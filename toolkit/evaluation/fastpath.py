@@ -6,9 +6,10 @@
   one rasterisation where the bounds cannot matter (both regions' rounded boxes inside
   ``(w - 1, h - 1)``: the C code sees the same clipped boxes), and the failures; the EAO fragments
   are cut once per tracker and only their weights are recomputed per tag.
-* OPE: the IoU and centre distances of all videos of a tracker in one array pass, and the success
-  and precision curves from per-video histograms of threshold bins (the same integer counts as
-  comparing every frame with every threshold).
+* OPE: the IoU and centre distances of all frames of a tracker in one compiled pass (the same
+  expressions as :mod:`.ope`, in the same order), and the success and precision curves from
+  per-video histograms of threshold bins (the same integer counts as comparing every frame with
+  every threshold).
 * Ground truth is prepared once per dataset (:class:`DatasetPrep`) and shared by every tracker.
 
 Result files are read by :mod:`.fastread` (one compiled pass, strict reader errors).
@@ -256,14 +257,26 @@ def _reference_overlap(pv, pc, gv, gc, i, bounds, empty):
 @numba.njit(cache=True, error_model="numpy")
 def _vot_run_overlaps(pv, pc, gv, gc, tab_ar, tab_eao, bound_ar, bound_eao, burnin, empty):
     """Per-frame overlaps of one run: ``(accuracy overlaps with burn-in, EAO overlaps, empty
-    frames)``, exactly ``ar.calculate_accuracy(pred, gt, burnin, bound_ar)[1]``,
-    ``ar.calculate_accuracy(pred, gt, 0, bound_eao)[1]`` and ``ar.empty_frame_count`` of the former:
+    frames, failure frames)``, exactly ``ar.calculate_accuracy(pred, gt, burnin, bound_ar)[1]``,
+    ``ar.calculate_accuracy(pred, gt, 0, bound_eao)[1]``, ``ar.empty_frame_count`` of the former and
+    ``ar.calculate_failures(pred)[1]``:
     the span-counting path (:func:`_rect_overlap`) where it applies, else the reference kernel."""
     r0a, nra, rpa, sta, ena, tta, sfa, bxa, bsa = tab_ar
     r0e, nre, rpe, ste, ene, tte, sfe, bxe, bse = tab_eao
     n = min(pc.shape[0], gc.shape[0])
     acc = np.empty(n, np.float64)
     eo = np.empty(n, np.float64)
+    fails = np.empty(pc.shape[0], np.int64)
+    n_fails = 0
+    for i in range(pc.shape[0]):  # the failure codes of the whole run (ar.calculate_failures)
+        if pc[i] == 1 and pv[i, 0] == 2:
+            code = True
+            for k in range(pv.shape[1]):
+                if pv[i, k] != pv[i, k]:
+                    code = False
+            if code:
+                fails[n_fails] = i
+                n_fails += 1
     n_empty = 0
     burn_end = -1
     for i in range(n):
@@ -317,7 +330,7 @@ def _vot_run_overlaps(pv, pc, gv, gc, tab_ar, tab_eao, bound_ar, bound_eao, burn
             n_empty += 1
             v = empty
         acc[i] = np.nan if in_burn else v
-    return acc, eo, n_empty
+    return acc, eo, n_empty, fails[:n_fails]
 
 
 def _bounds(width: float, height: float) -> np.ndarray:
@@ -341,12 +354,14 @@ class VotGt:
         return (*spans, _frame_base(spans[1]))
 
 
-def vot_run_overlaps(pred: PackedRegions, gt: VotGt, burnin: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """``(accuracy overlaps, EAO overlaps, empty frames)`` of one run: PySOT's ``(w, h)`` bounds with
-    burn-in and ``(w - 1, h - 1)`` without, and the frames where both regions cover no pixel (with
-    the ``(w, h)`` bounds; see :func:`_vot_run_overlaps`)."""
+def vot_run_overlaps(
+    pred: PackedRegions, gt: VotGt, burnin: int
+) -> tuple[np.ndarray, np.ndarray, int, list[int]]:
+    """``(accuracy overlaps, EAO overlaps, empty frames, failures)`` of one run: PySOT's ``(w, h)``
+    bounds with burn-in and ``(w - 1, h - 1)`` without, the frames where both regions cover no pixel
+    (with the ``(w, h)`` bounds) and the 0-based failure frames (see :func:`_vot_run_overlaps`)."""
     g = gt.packed
-    return _vot_run_overlaps(
+    acc, eo, n_empty, fails = _vot_run_overlaps(
         pred.values,
         pred.counts,
         g.values,
@@ -358,6 +373,7 @@ def vot_run_overlaps(pred: PackedRegions, gt: VotGt, burnin: int) -> tuple[np.nd
         burnin,
         np.nan,
     )
+    return acc, eo, n_empty, fails.tolist()
 
 
 def failures(pred: PackedRegions) -> list[int]:
@@ -530,49 +546,116 @@ class OpePrep:
             self.norm_center_mask = np.sum(self.gt_norm_center > 0, axis=1) == 2
 
 
-def _counts_above(
-    values: np.ndarray, video_of: np.ndarray, n_videos: int, thresholds: np.ndarray
-) -> np.ndarray:
-    """``(V, T)``: per video, the number of values ``> thresholds[t]`` (NaN never)."""
-    bins = np.searchsorted(thresholds, values, side="left")  # thresholds strictly below the value
-    bins[np.isnan(values)] = 0
-    t = len(thresholds)
-    hist = np.bincount(video_of * (t + 1) + bins, minlength=n_videos * (t + 1)).reshape(n_videos, t + 1)
-    # value > thresholds[i] <=> bin > i
-    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+@numba.njit(cache=True)
+def _np_max(a, b):
+    """``np.maximum`` of two floats (NaN propagates)."""
+    if a != a or b != b:
+        return np.nan
+    return a if a >= b else b
 
 
-def _counts_within(
-    values: np.ndarray, video_of: np.ndarray, n_videos: int, thresholds: np.ndarray
-) -> np.ndarray:
-    """``(V, T)``: per video, the number of values ``<= thresholds[t]`` (NaN never)."""
-    bins = np.searchsorted(thresholds, values, side="left")  # value <= thresholds[i] <=> bin <= i
-    t = len(thresholds)
-    bins[np.isnan(values)] = t
-    hist = np.bincount(video_of * (t + 1) + bins, minlength=n_videos * (t + 1)).reshape(n_videos, t + 1)
-    return np.cumsum(hist, axis=1)[:, :t]
+@numba.njit(cache=True)
+def _np_min(a, b):
+    """``np.minimum`` of two floats (NaN propagates)."""
+    if a != a or b != b:
+        return np.nan
+    return a if a <= b else b
+
+
+@numba.njit(cache=True)
+def _bin_above(v, thresholds):
+    """Number of thresholds strictly below ``v`` (``v > thresholds[i]`` for ``i`` below it); 0 for NaN."""
+    if v != v:
+        return 0
+    b = 0
+    while b < thresholds.shape[0] and thresholds[b] < v:
+        b += 1
+    return b
+
+
+@numba.njit(cache=True)
+def _bin_within(v, thresholds):
+    """Index of the first threshold ``>= v`` (``v <= thresholds[i]`` from it on); past the end for NaN."""
+    if v != v:
+        return thresholds.shape[0]
+    b = 0
+    while b < thresholds.shape[0] and thresholds[b] < v:
+        b += 1
+    return b
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _ope_histograms(
+    gt,
+    pred,
+    video_of,
+    n_videos,
+    iou_mask,
+    gt_center,
+    center_mask,
+    gt_norm,
+    norm_mask,
+    succ_thr,
+    prec_thr,
+    norm_thr,
+):
+    """Per video, histograms of the threshold bins of the IoU, the centre distance and the normalised
+    centre distance of every scored frame, with :func:`.ope.overlap_ratio`, :func:`.ope.box_center`
+    and :func:`.ope.box_norm_center`'s expressions in the same order (the same doubles)."""
+    hs = np.zeros((n_videos, succ_thr.shape[0] + 1), np.int64)
+    hp = np.zeros((n_videos, prec_thr.shape[0] + 1), np.int64)
+    hn = np.zeros((n_videos, norm_thr.shape[0] + 1), np.int64)
+    for i in range(gt.shape[0]):
+        v = video_of[i]
+        px, py, pw, ph = pred[i, 0], pred[i, 1], pred[i, 2], pred[i, 3]
+        iou = -1.0
+        if iou_mask[i]:
+            gx, gy, gw, gh = gt[i, 0], gt[i, 1], gt[i, 2], gt[i, 3]
+            left = _np_max(gx, px)
+            right = _np_min(gx + gw, px + pw)
+            top = _np_max(gy, py)
+            bottom = _np_min(gy + gh, py + ph)
+            intersect = _np_max(0.0, right - left) * _np_max(0.0, bottom - top)
+            union = gw * gh + pw * ph - intersect
+            iou = _np_max(_np_min(1.0, intersect / union), 0.0)
+            if not np.isfinite(iou):
+                iou = 0.0
+        hs[v, _bin_above(iou, succ_thr)] += 1
+        dist = -1.0
+        cx = px + (pw - 1) / 2
+        cy = py + (ph - 1) / 2
+        if center_mask[i]:
+            dx = gt_center[i, 0] - cx
+            dy = gt_center[i, 1] - cy
+            dist = np.sqrt(dx * dx + dy * dy)
+        hp[v, _bin_within(dist, prec_thr)] += 1
+        dist = -1.0
+        if norm_mask[i]:
+            dx = gt_norm[i, 0] - cx / (gt[i, 2] + 1e-16)
+            dy = gt_norm[i, 1] - cy / (gt[i, 3] + 1e-16)
+            dist = np.sqrt(dx * dx + dy * dy)
+        hn[v, _bin_within(dist, norm_thr)] += 1
+    return hs, hp, hn
 
 
 def ope_curves(prep: OpePrep, preds: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Success (V, 21), precision (V, 51) and normalised precision (V, 51) curves of every video,
     equal to :func:`.ope.success_curve`, :func:`.ope.precision_curve` and
-    :func:`.ope.norm_precision_curve` per video."""
+    :func:`.ope.norm_precision_curve` per video (one compiled pass over all frames of a tracker)."""
     n_videos = len(prep.names)
     pred = np.concatenate([p[k] for p, k in zip(preds, prep.keeps)]) if preds else np.zeros((0, 4))
-    gt = prep.gt
-    iou = np.full(len(gt), -1.0)
-    iou[prep.iou_mask] = ope.overlap_ratio(gt[prep.iou_mask], pred[prep.iou_mask])
-    dist = np.full(len(gt), -1.0)
-    m = prep.center_mask
-    dist[m] = np.sqrt(np.sum(np.power(prep.gt_center[m] - ope.box_center(pred[m]), 2), axis=1))
-    norm_dist = np.full(len(gt), -1.0)
-    m = prep.norm_center_mask
-    pred_norm = ope.box_norm_center(pred, gt[:, 2:4])
-    norm_dist[m] = np.sqrt(np.sum(np.power(prep.gt_norm_center[m] - pred_norm[m], 2), axis=1))
+    hs, hp, hn = _ope_histograms(
+        prep.gt, np.ascontiguousarray(pred, np.float64), prep.video_of, n_videos, prep.iou_mask,
+        prep.gt_center, prep.center_mask, prep.gt_norm_center, prep.norm_center_mask,
+        ope.SUCCESS_THRESHOLDS.astype(np.float64), ope.PRECISION_THRESHOLDS.astype(np.float64),
+        ope.NORM_PRECISION_THRESHOLDS.astype(np.float64),
+    )  # fmt: skip
     denom = np.array(prep.n_frames, np.float64)[:, None]
-    success = _counts_above(iou, prep.video_of, n_videos, ope.SUCCESS_THRESHOLDS) / denom
-    precision = _counts_within(dist, prep.video_of, n_videos, ope.PRECISION_THRESHOLDS) / denom
-    norm = _counts_within(norm_dist, prep.video_of, n_videos, ope.NORM_PRECISION_THRESHOLDS) / denom
+    t = len(ope.SUCCESS_THRESHOLDS)
+    success = np.cumsum(hs[:, ::-1], axis=1)[:, ::-1][:, 1:] / denom  # iou > thr[i] <=> bin > i
+    precision = np.cumsum(hp, axis=1)[:, : len(ope.PRECISION_THRESHOLDS)] / denom  # bin <= i
+    norm = np.cumsum(hn, axis=1)[:, : len(ope.NORM_PRECISION_THRESHOLDS)] / denom
+    assert success.shape[1] == t
     return success, precision, norm
 
 
