@@ -35,8 +35,10 @@ EXTRAS = {
     "onnx": ["onnx>=1.15", "onnxruntime>=1.17"],
     # hyper-parameter search
     "hpsearch": ["optuna>=3.4"],
-    # OpenCV reference trackers (KCF/CSRT/MIL) used by the benchmark comparison
-    "contrib": ["opencv-contrib-python>=4.8"],
+    # OpenCV reference trackers (KCF/CSRT/MIL) used by the benchmark comparison. Both wheels ship
+    # cv2, so they must be the same version: pinned together (the version docs/synthetic.md's
+    # baseline numbers were measured with); installing the extra moves opencv-python to it.
+    "contrib": ["opencv-python==5.0.0.93", "opencv-contrib-python==5.0.0.93"],
     # training curves
     "tensorboard": ["tensorboard>=2.14"],
     # the official VOT toolkit that tests/test_vot_official.py cross-checks `--protocol vot` against

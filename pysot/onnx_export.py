@@ -16,6 +16,7 @@ is the command line.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import logging
 import warnings
 from collections.abc import Sequence
@@ -192,9 +193,17 @@ def export_onnx(
         check: run the onnxruntime comparison (needs ``onnxruntime``).
         seed: seed of the check's random inputs.
         dynamo: use the torch.export-based exporter instead of the TorchScript one (see :func:`_export`).
+
+    Raises:
+        ImportError: ``dynamo`` without ``onnxscript`` installed (before anything is written).
     """
     if opset < MIN_OPSET:
         raise ValueError(f"opset must be >= {MIN_OPSET}, got {opset}")
+    if dynamo and importlib.util.find_spec("onnxscript") is None:
+        raise ImportError(
+            "the torch.export-based ONNX exporter (--dynamo) needs onnxscript: pip install onnxscript "
+            "(the default TorchScript exporter does not)"
+        )
     model = copy.deepcopy(model).cpu().eval()
     if getattr(model, "mask_enabled", False):
         raise ValueError("SiamMask models (MASK.MASK: True) are not exportable by this tool")

@@ -28,6 +28,35 @@ def test_opset_below_17_is_rejected(tmp_path):
         export_onnx.export_onnx(torch.nn.Identity(), None, tmp_path, opset=16)
 
 
+def test_dynamo_without_onnxscript_is_a_one_line_error(tmp_path, capsys, monkeypatch, tiny_experiment):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "onnxscript" else real(name, *a)
+    )
+    with pytest.raises(ImportError, match="--dynamo.*needs onnxscript: pip install onnxscript"):
+        export_onnx.export_onnx(torch.nn.Identity(), None, tmp_path / "x", dynamo=True)
+    config, snapshot = tiny_experiment
+    argv = [
+        "--config",
+        str(config),
+        "--snapshot",
+        str(snapshot),
+        "--output-dir",
+        str(tmp_path / "o"),
+        "--dynamo",
+    ]
+    assert export_onnx_tool.main(argv) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .splitlines()[-1]
+        .startswith("error: the torch.export-based ONNX exporter")
+    )
+    assert not (tmp_path / "o").exists() and not (tmp_path / "x").exists()
+
+
 def test_export_matches_pytorch_with_masks(tmp_path, capsys, tiny_experiment):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")

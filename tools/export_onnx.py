@@ -58,7 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     cfg = load_cfg(args.config, args.opts)
     model = load_model(cfg, resolve_snapshot(args.config, args.snapshot), "cpu")
-    report = export_onnx(model, cfg, args.output_dir, args.opset, check=not args.no_check, dynamo=args.dynamo)
+    try:
+        report = export_onnx(
+            model, cfg, args.output_dir, args.opset, check=not args.no_check, dynamo=args.dynamo
+        )
+    except (ImportError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     summary = Path(args.output_dir) / "export.json"
     atomic_write_text(summary, json.dumps(asdict(report), indent=2) + "\n")
     print(json.dumps(asdict(report), indent=2))
