@@ -7,6 +7,7 @@ frame the reference tracked, so each returned rectangle must equal the reference
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -19,8 +20,10 @@ import torch
 from pysot.integrations.vot_trax import region_values, vot_init_rect
 from toolkit.datasets import build_dataset
 from toolkit.datasets.synthetic import generate
+from toolkit.evaluation import report
 from toolkit.evaluation.region import vot_overlap
-from toolkit.protocols import run_vot
+from toolkit.protocols import run_vot, write_result
+from toolkit.rules import VOTRules
 
 trax = pytest.importorskip("trax")
 
@@ -142,6 +145,12 @@ experiments:
     type: supervised
     repetitions: 1
     skip_initialize: 5
+    analyses:
+      - type: supervised_average_ar
+        sensitivity: 30
+      - type: supervised_eao_score
+        low: 1
+        high: 24
 """
 
 
@@ -165,7 +174,10 @@ def _vot_workspace(root, seq, trackers_ini_text):
 
 def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path, tiny_experiment):
     """`vot evaluate` (vot-toolkit 0.7.4, reset-based experiment) with the printed trackers.ini section
-    gives run_vot's trajectory: the same failures and re-initialisations, the same boxes."""
+    gives run_vot's trajectory under the official failure rule (VOTRules convention 'vot', what
+    tools/test.py --convention vot runs): the same failures and re-initialisations, the same boxes;
+    and `vot analysis` on the toolkit's files gives tools/eval.py --convention vot's A, R and EAO on
+    ours, to TraX's 4-decimal transport."""
     pytest.importorskip("vot.tracker")
     from vot.region import Special
     from vot.region.io import read_trajectory
@@ -178,7 +190,7 @@ def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path, tiny_experiment):
     generate("SYNTH-VOT", tmp_path / "data", num_videos=1, max_frames=24)
     seq = build_dataset("SYNTH-VOT", tmp_path / "data" / "SYNTH-VOT")[0]
     _, tracker = load_tracker(config, snapshot, "cpu")
-    reference = run_vot(tracker, seq)
+    reference = run_vot(tracker, seq, rules=VOTRules(name="SYNTH-VOT", convention="vot"))
 
     # One torch thread in the tracker process, as in this process: identical arithmetic.
     section = trackers_ini(config, snapshot, "cpu", name="TaSiamRPN") + "env_OMP_NUM_THREADS = 1\n"
@@ -197,6 +209,28 @@ def test_vot_toolkit_evaluate_reproduces_run_vot(tmp_path, tiny_experiment):
         else:
             box = [region.x, region.y, region.width, region.height]
             np.testing.assert_allclose(box, row, rtol=0, atol=TRAX_ATOL, err_msg=f"frame {idx}")
+
+    # the toolkit's analysis of its files vs our official-convention scoring of ours
+    command = [sys.executable, "-m", "vot", "analysis", "--workspace", str(workspace), "--format", "json"]
+    run = subprocess.run(
+        [*command, "--name", "check", "TaSiamRPN"], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    analysis = json.loads((workspace / "analysis" / "check.json").read_text())["results"]["baseline"][
+        "results"
+    ]
+    (accuracy, robustness, _, _), (eao,) = analysis[0][0], analysis[1][0]
+    write_result(reference, tmp_path / "results" / "SYNTH-VOT", "TaSiamRPN")
+    ours = report.evaluate(
+        build_dataset("SYNTH-VOT", tmp_path / "data" / "SYNTH-VOT"),
+        tmp_path / "results" / "SYNTH-VOT",
+        ["TaSiamRPN"],
+        convention="vot",
+        eao_interval=(1, 24),
+    )["trackers"]["TaSiamRPN"]
+    assert ours["accuracy"] == pytest.approx(accuracy, abs=1e-4)
+    assert ours["robustness"] == pytest.approx(robustness, abs=1e-4)
+    assert ours["eao"] == pytest.approx(eao, abs=1e-4)
 
 
 class _FakeImage:
