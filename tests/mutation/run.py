@@ -35,7 +35,9 @@ TRACKER = "pysot/tracker/siamrpn_tracker.py"
 LT = "pysot/tracker/siamrpnlt_tracker.py"
 TA = "pysot/models/target_aware.py"
 CFG = "pysot/config.py"
-PARITY = ["tests/test_pysot_parity.py", "-k", "alex"]
+# pytest's -k applies to every file given, so parity cases are selected by node id
+PARITY = ["tests/test_pysot_parity.py::test_tracker_matches_pysot[alex]"]
+LT_TESTS = ["tests/test_pysot_parity.py::test_tracker_matches_pysot[alex_lt]"]
 TRACK_TESTS = ["tests/test_tracker.py", *PARITY]
 TA_TESTS = [
     "tests/test_ta_exact.py",
@@ -178,7 +180,7 @@ MUTANTS = [
         LT,
         "if best_score >= self.confidence_low:",
         "if True:",
-        ["tests/test_pysot_parity.py", "-k", "alex_lt"],
+        LT_TESTS,
         "long-term tracker updates the box while lost",
     ),
     m(
@@ -186,7 +188,7 @@ MUTANTS = [
         LT,
         "        if best_score < self.confidence_low:\n            self.longterm_state = True",
         "        if best_score < self.confidence_low:\n            self.longterm_state = False",
-        ["tests/test_pysot_parity.py", "-k", "alex_lt"],
+        LT_TESTS,
         "never enters the long-term state",
     ),
     m(
@@ -194,7 +196,7 @@ MUTANTS = [
         LT,
         "LOST_WINDOW_INFLUENCE = 0.001",
         "LOST_WINDOW_INFLUENCE = 0.44",
-        ["tests/test_pysot_parity.py", "-k", "alex_lt"],
+        LT_TESTS,
         "lost search keeps the normal window",
     ),
     # ------------------------------------------------------------------ target-aware
