@@ -160,6 +160,22 @@ def test_vot_run_time_failure_rule_per_convention(tmp_path):
     assert VOTRules().convention == "pysot"  # PySOT's rule stays the default
 
 
+def test_polygon_outputs_recorded_in_vot_and_boxes_in_ope(tmp_path):
+    """A SiamMask-like tracker: VOT rows are its polygon (as PySOT's run_vot), OPE rows its box."""
+
+    class PolygonTracker(ScriptedTracker):
+        def track(self, img):
+            out = super().track(img)
+            return {**out, "polygon": [3.0, 2.0, 11.0, 2.0, 11.0, 8.0, 3.0, 8.0]}
+
+    seq = make_sequence(tmp_path, "v", [POLY] * 3)
+    vot = run_vot(PolygonTracker(), seq)
+    polygon = [3.0, 2.0, 11.0, 2.0, 11.0, 8.0, 3.0, 8.0]
+    assert vot.boxes == [1, polygon, polygon]
+    ope = run_ope(PolygonTracker(), seq)
+    assert ope.boxes[1:] == [[2.5, 1.25, 10, 8]] * 2
+
+
 # ---------------------------------------------------------------------------- OPE / long-term / GOT
 def test_ope_records_pysot_init_box_and_tracker_boxes(tmp_path):
     seq = make_sequence(tmp_path, "Boy", [[1, 2, 5, 4]] * 3, gt_int=True)
