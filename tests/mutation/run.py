@@ -374,10 +374,10 @@ MUTANTS = [
     m(
         "E7",
         "toolkit/evaluation/fastpath.py",
-        "pred_norm = ope.box_norm_center(pred, gt[:, 2:4])",
-        "pred_norm = ope.box_norm_center(pred, pred[:, 2:4])",
+        "dx = gt_norm[i, 0] - cx / (gt[i, 2] + 1e-16)",
+        "dx = gt_norm[i, 0] - cx / (gt[i, 3] + 1e-16)",
         EVAL_TESTS,
-        "normalised precision by the prediction's size (fast path)",
+        "normalised precision divides x by the ground truth's height (fast path)",
     ),
     m(
         "E8",
