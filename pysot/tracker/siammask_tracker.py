@@ -154,30 +154,14 @@ class SiamMaskTracker(SiamRPNTracker):
         """
         s_x = round(self._context_size() * (self.instance_size / self.exemplar_size))
         crop_box = [self.center_pos[0] - s_x / 2, self.center_pos[1] - s_x / 2, s_x, s_x]
-        score, pred_bbox, penalty, scale_z = self._score_boxes(img, self.instance_size, self.anchors)
-        pscore = penalty * score
-        pscore = pscore * (1 - self.window_influence) + self.window * self.window_influence
-        best_idx = int(np.argmax(pscore))
-
-        bbox = pred_bbox[:, best_idx] / scale_z
-        lr = penalty[best_idx] * score[best_idx] * self.lr
-        cx = bbox[0] + self.center_pos[0]
-        cy = bbox[1] + self.center_pos[1]
-        width = self.size[0] * (1 - lr) + bbox[2] * lr
-        height = self.size[1] * (1 - lr) + bbox[3] * lr
-        cx, cy, width, height = self._bbox_clip(cx, cy, width, height, img.shape[:2])
-        self.center_pos = np.array([cx, cy])
-        self.size = np.array([width, height])
+        best_idx, result = self._step(img)
 
         _, row, col = np.unravel_index(best_idx, (self.anchor_num, self.score_size, self.score_size))
         mask_in_img = self._mask_in_image(int(row), int(col), crop_box, img.shape[:2])
         polygon = mask_polygon(mask_in_img, self.mask_threshold, self.center_pos, self.size)
-        return {
-            "bbox": [float(v) for v in cxy_wh_2_rect((cx, cy), (width, height))],
-            "best_score": float(score[best_idx]),
-            "polygon": [float(v) for v in polygon.flatten()],
-            "mask": mask_in_img,
-        }
+        result["polygon"] = [float(v) for v in polygon.flatten()]
+        result["mask"] = mask_in_img
+        return result
 
     def _mask_in_image(
         self, row: int, col: int, crop_box: Sequence[float], image_hw: Sequence[int]

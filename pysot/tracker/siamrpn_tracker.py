@@ -259,6 +259,12 @@ class SiamRPNTracker(SiameseTracker):
 
     def track(self, img: np.ndarray) -> dict:
         """Track one frame; returns ``bbox`` [x, y, w, h] (0-based, float) and ``best_score`` (float)."""
+        _, result = self._step(img)
+        return result
+
+    def _step(self, img: np.ndarray) -> tuple[int, dict]:
+        """Score, pick the best anchor, smooth and clip the box, update the state: (best anchor index,
+        the ``track`` result)."""
         score, pred_bbox, penalty, scale_z = self._score_boxes(img, self.instance_size, self.anchors)
         pscore = penalty * score
         pscore = pscore * (1 - self.window_influence) + self.window * self.window_influence
@@ -274,7 +280,7 @@ class SiamRPNTracker(SiameseTracker):
 
         self.center_pos = np.array([cx, cy])
         self.size = np.array([width, height])
-        return {
+        return int(best_idx), {
             "bbox": [float(v) for v in cxy_wh_2_rect((cx, cy), (width, height))],
             "best_score": float(score[best_idx]),
         }
