@@ -1,10 +1,12 @@
 """Record PySOT's own SiamMaskTracker on the parity inputs (see README.md in this folder).
 
-    python tests/data/siammask_parity/record_pysot.py --pysot /tmp/pysot --out tests/data/siammask_parity
+    PYTHONPATH=/tmp/pysot python tests/data/siammask_parity/record_pysot.py --pysot /tmp/pysot \
+        --out tests/data/siammask_parity
 
 ``--pysot`` is a checkout of https://github.com/STVIR/pysot (its Python code only: the Cython
 toolkit is not needed). Run it with an interpreter where this project's ``pysot`` is NOT importable
-first (the script puts the PySOT checkout at the front of ``sys.path``); it needs torch, numpy,
+first: ``PYTHONPATH`` puts the PySOT checkout in front (the script checks that the imported
+``pysot`` is the checkout's); it needs torch, numpy,
 opencv-python and yacs. Two shims let PySOT's unmodified code run on current libraries; neither
 changes a number:
 
@@ -21,7 +23,6 @@ import argparse
 import importlib.util
 import json
 import platform
-import sys
 from pathlib import Path
 
 import cv2
@@ -76,7 +77,10 @@ def main() -> None:
     inputs = _load_inputs()
 
     np.float = float  # noqa: NPY001 -- shim 1 (see the module docstring)
-    sys.path.insert(0, str(Path(args.pysot).resolve()))
+    import pysot
+
+    if not Path(pysot.__file__).resolve().is_relative_to(Path(args.pysot).resolve()):
+        raise SystemExit(f"pysot imported from {pysot.__file__}: run with PYTHONPATH={args.pysot}")
     from pysot.core.config import cfg
 
     from pysot.models.model_builder import ModelBuilder
