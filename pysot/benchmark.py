@@ -233,11 +233,13 @@ def inference_comparison(
 ) -> dict:
     """The inference variants side by side against the reference path (PySOT's computation, fp32).
 
-    Variants: ``fp32_unfused`` (the default fast path), ``fp32_fused`` (TRACK.FUSE_BN), each mode of
-    ``precisions`` (fused; a mode the device cannot run is recorded with its error, not run), and
-    the ``rewrites`` of the fused fp32 model (``channels_last``, ``compile``: torch.compile of the
-    backbone, its first frame timed separately). Per variant: median frame seconds, speed-up over the
-    reference (ratio of medians), boxes against the reference and, for reduced modes, against fused fp32.
+    Variants: ``fp32_unfused`` (the default fast path), ``fp32_fused`` (TRACK.FUSE_BN: folded
+    BatchNorm and, on a CPU, the backbone in oneDNN's blocked layout), each mode of ``precisions``
+    (fused; a mode the device cannot run is recorded with its error, not run), and the ``rewrites``
+    of the fused fp32 model (``channels_last``, ``dense``: folded but the plain dense layout,
+    ``compile``: torch.compile of the backbone, its first frame timed separately). Per variant:
+    median frame seconds, speed-up over the reference (ratio of medians), boxes against the
+    reference and, for reduced modes, against fused fp32.
     """
     from pysot.models.inference import InferenceModel, PrecisionError, resolve_precision
     from pysot.tracker.tracker_builder import build_tracker
@@ -259,6 +261,8 @@ def inference_comparison(
     for rewrite in rewrites:
         if rewrite == "channels_last":
             wrapped = InferenceModel(model, "fp32", fuse=True, channels_last=True)
+        elif rewrite == "dense":
+            wrapped = InferenceModel(model, "fp32", fuse=True, onednn=False)
         elif rewrite == "compile":
             wrapped = InferenceModel(model, "fp32", fuse=True)
             try:
@@ -267,7 +271,7 @@ def inference_comparison(
                 compile_error = f"{type(err).__name__}: {err}"
                 continue
         else:
-            raise ValueError(f"unknown rewrite {rewrite!r}; known: channels_last, compile")
+            raise ValueError(f"unknown rewrite {rewrite!r}; known: channels_last, dense, compile")
         trackers[f"fp32_fused_{rewrite}"] = build_tracker(cfg, wrapped)
     try:
         runs = run_interleaved(trackers, frames, box, device)

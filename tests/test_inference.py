@@ -15,9 +15,11 @@ from pysot.config import load_cfg
 from pysot.models import inference
 from pysot.models.inference import (
     InferenceModel,
+    OneDNNBackbone,
     PrecisionError,
     count_batchnorm,
     fold_batchnorm,
+    onednn_available,
     prepare_inference,
     resolve_precision,
 )
@@ -299,3 +301,29 @@ def test_every_entry_point_reads_the_keys_from_overrides(monkeypatch):
     monkeypatch.setattr(inference, "cpu_flags", lambda: frozenset({"avx2"}))
     with pytest.raises(PrecisionError, match="TRACK.PRECISION=bf16 cannot run on cpu"):
         load_tracker(TINY, None, "cpu", ["TRACK.PRECISION", "bf16"])
+
+
+@pytest.mark.skipif(not onednn_available("cpu"), reason="torch built without oneDNN")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.parent.name)
+def test_onednn_layout_gives_the_dense_outputs_on_every_config(config, caplog):
+    """TRACK.FUSE_BN on a CPU runs the folded backbone in oneDNN's blocked layout: the same scores
+    and offsets as the folded dense model up to float32 accumulation order; a backbone with an
+    operation oneDNN tensors lack (MobileNetV2's ReLU6) keeps the dense layout, logged."""
+    cfg, model = built(config)
+    dense = InferenceModel(model, "fp32", fuse=True, onednn=False)
+    blocked = InferenceModel(model, "fp32", fuse=True)
+    assert blocked.onednn and not dense.onednn
+    z = torch.rand(1, 3, 127, 127) * 255
+    x = torch.rand(1, 3, 167, 167) * 255
+    with torch.inference_mode(), caplog.at_level(logging.INFO, logger="pysot.models.inference"):
+        dense.template(z)
+        blocked.template(z)
+        ref, out = dense.track(x), blocked.track(x)
+    for key in ref:
+        scale = float(ref[key].abs().max())
+        torch.testing.assert_close(out[key], ref[key], rtol=0, atol=1e-4 * scale + 1e-6)
+    used = blocked.net.backbone.onednn is not None
+    assert used == ("mobilev2" not in config.parent.name), caplog.text
+    assert used or "oneDNN layout not usable" in caplog.text
+    assert blocked.feature_channels == model.feature_channels
+    assert not any(isinstance(m, OneDNNBackbone) for m in model.modules())  # the source model untouched

@@ -485,12 +485,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--eval-num", type=int, nargs="+", default=[1, 2], help="--num values timed")
     parser.add_argument(
-        "--precisions", nargs="+", default=["bf16", "fp16"],
+        "--precisions", nargs="*", default=["bf16", "fp16"],
         help="modes of the inference section (unsupported ones are recorded, not run; the "
         "bf16_emulated / fp16_emulated numerics emulation is opt-in, for accuracy only)",
     )
     parser.add_argument(
-        "--rewrites", nargs="*", default=["channels_last"], choices=["channels_last", "compile"],
+        "--rewrites", nargs="*", default=["channels_last"], choices=["channels_last", "dense", "compile"],
         help="rewrites of the fused fp32 model timed in the inference section",
     )
     parser.add_argument(
