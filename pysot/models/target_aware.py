@@ -41,6 +41,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from yacs.config import CfgNode
@@ -349,6 +350,31 @@ def _box_sums(x: torch.Tensor, k: int) -> torch.Tensor:
     return s.reshape(c, h * w)
 
 
+def _diagonal_window_sums(t: torch.Tensor, k: int, dims: tuple[int, int]) -> torch.Tensor:
+    """``sum_{b < k} t[.., b + j, .., b + j', ..]`` over the two axes ``dims`` (equal lengths L):
+    the axes shrink to ``L - k + 1``. Sums of power-of-two windows are doubled up (k = 9: 4
+    additions of whole arrays instead of 8)."""
+
+    def part(x: torch.Tensor, start: int, length: int) -> torch.Tensor:
+        return x.narrow(dims[0], start, length).narrow(dims[1], start, length)
+
+    out_len = t.shape[dims[0]] - k + 1
+    result: torch.Tensor | None = None
+    power, size, offset, remaining = t, 1, 0, k
+    while remaining:
+        if remaining & 1:
+            piece = part(power, offset, out_len)
+            result = piece.clone() if result is None else result.add_(piece)
+            offset += size
+        remaining >>= 1
+        if remaining:
+            length = power.shape[dims[0]] - size
+            power = part(power, 0, length) + part(power, size, length)
+            size *= 2
+    assert result is not None
+    return result
+
+
 def _gram(xf: torch.Tensor, blocks: int = 4) -> torch.Tensor:
     """``xf.T @ xf`` for xf (C, N): the blocks on and above the diagonal, the rest by symmetry.
 
@@ -483,49 +509,39 @@ class _DualSolver:
         gpad = F.pad(gram, (pad, pad, pad, pad, pad, pad, pad, pad))  # zero features outside the map
         # kern_w[i, j, i', j'] = sum_{a, b} gpad[i + a, j + b, i' + a, j' + b], summed over b, then a;
         # built in float32 like the convolutions of the sgd fit, iterated in float64
-        rows = sum(gpad[:, b : b + w, :, b : b + w] for b in range(k))
-        kern_w = sum(rows[a : a + h, :, a : a + h, :] for a in range(k))
-        self.kern_w = kern_w.reshape(h * w, h * w).double()
+        kern_w = _diagonal_window_sums(_diagonal_window_sums(gpad, k, (1, 3)), k, (0, 2))
+        # float32 entries, kept as float32 (no rounding) and read by the compiled loop with float64 sums
+        self.kern32 = np.ascontiguousarray(kern_w.reshape(h * w, h * w).cpu().numpy())
         self.xd = xf.double()  # importance = box-sums of x . alpha = x . (box-sums of alpha), see run()
         self.r0 = _conv_single(x, p.w0)  # A theta_0 (initial bias 0)
         self.w0_sq = float(p.w0.double().pow(2).sum())
         self.y = p.label.double().reshape(-1)
         self._curvature: float | None = None
 
-    def _kern(self, v: torch.Tensor) -> torch.Tensor:
-        """K v with K = K_w + 1 (the bias column)."""
-        return self.kern_w @ v + v.sum()
-
     def run(self, lr: float) -> tuple[torch.Tensor, FitInfo]:
+        """Momentum SGD on ``(alpha, beta)`` (:func:`pysot.models.dual_kernels.dual_iterations`):
+        ``gamma = m gamma + (2 / n) res + wd alpha``, ``alpha -= lr gamma`` (and the same for the
+        scalar ``beta``), the loss checked before every step, as ``sgd`` does."""
+        from pysot.models.dual_kernels import dual_iterations
+
         p, sel = self.p, self.sel
-        n = self.y.numel()
-        m, wd = p.momentum, sel.weight_decay
-        alpha = torch.zeros_like(self.y)
-        gamma = torch.zeros_like(self.y)
-        beta, delta = 1.0, 0.0
         info = FitInfo(method="dual", lr=lr)
-
-        def evaluate(alpha: torch.Tensor, beta: float) -> tuple[torch.Tensor, float]:
-            kw_alpha = self.kern_w @ alpha
-            res = kw_alpha + alpha.sum() + beta * self.r0 - self.y
-            w_sq = alpha @ kw_alpha + 2 * beta * (alpha @ self.r0) + beta * beta * self.w0_sq
-            loss = float((res @ res) / n + REPORTED_WEIGHT_PENALTY * w_sq)
-            return res, loss if loss <= FLOAT32_MAX else math.inf  # where the float32 fit overflows
-
-        res, first = evaluate(alpha, beta)
-        loss = first
-        for it in range(sel.max_iters):
-            if not math.isfinite(loss):
-                info.fallback = f"non-finite loss at step {it}"
-                break
-            if loss < sel.loss_stop:
-                break
-            gamma = m * gamma + (2.0 / n) * res + wd * alpha
-            delta = m * delta + wd * beta
-            alpha = alpha - lr * gamma
-            beta = beta - lr * delta
-            info.iters = it + 1
-            res, loss = evaluate(alpha, beta)
+        alpha_np, beta, info.iters, loss, first, bad_step = dual_iterations(
+            self.kern32,
+            self.r0.cpu().numpy(),
+            self.y.cpu().numpy(),
+            float(lr),
+            float(p.momentum),
+            float(sel.weight_decay),
+            int(sel.max_iters),
+            float(sel.loss_stop),
+            self.w0_sq,
+            REPORTED_WEIGHT_PENALTY,
+            FLOAT32_MAX,
+        )
+        if bad_step >= 0:
+            info.fallback = f"non-finite loss at step {bad_step}"
+        alpha = torch.from_numpy(alpha_np).to(self.y.device)
         info.loss = loss
         if not info.fallback and _diverged(first, loss):
             info.fallback = f"loss grew from {first:.3g} to {loss:.3g}"
@@ -536,19 +552,14 @@ class _DualSolver:
 
     def curvature(self) -> float:
         """The power iteration of :meth:`_SGDSolver.curvature`, run on ``u = A v`` in the dual."""
+        from pysot.models.dual_kernels import power_curvature
+
         if self._curvature is not None:
             return self._curvature
-        n = self.y.numel()
         _, c, h, w = self.p.x.shape
         # A applied to the all-ones (weight, bias) vector: the window sums of the channel sum, plus 1
         u = _box_sums(self.p.x.sum(1, keepdim=True), self.p.k)[0] + 1.0
         v_sq = float(c * self.p.k**2 + 1)
-        lam = 0.0
-        for _ in range(POWER_ITERS):
-            u = u / math.sqrt(v_sq)
-            ku = self._kern(u)
-            lam = float(u @ u) * 2.0 / n
-            v_sq = float(u @ ku) * (2.0 / n) ** 2
-            u = ku * (2.0 / n)
+        lam = power_curvature(self.kern32, u.cpu().numpy().copy(), v_sq, POWER_ITERS)
         self._curvature = lam + self.sel.weight_decay
         return self._curvature
