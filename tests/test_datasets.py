@@ -382,3 +382,42 @@ def test_default_dataset_root_prefers_first_existing_candidate(tmp_path):
     # nothing exists: the first candidate (where SYNTH would be generated)
     assert default_dataset_root("SYNTH", [cwd, repo]) == cwd / "testing_dataset" / "SYNTH"
     assert set(DATASETS) >= {"OTB100", "VOT2018", "VOT2018-LT", "LaSOT", "GOT-10k", "SYNTH", "SYNTH-VOT"}
+
+
+def test_gt_rows_in_one_conversion_equal_the_row_by_row_conversion():
+    """gt_array converts the usual equal-length rows in one np.array call; mixed, ragged and bad
+    rows go row by row (the polygon conversion and the named errors): the same arrays either way."""
+    from toolkit.boxes import rect_to_polygon
+    from toolkit.datasets.pysot_json import gt_array
+
+    def by_rows(rows):
+        parsed = [np.asarray(r, dtype=np.float64).reshape(-1) for r in rows]
+        if max(v.size for v in parsed) == 8:
+            parsed = [v if v.size == 8 else rect_to_polygon(v) for v in parsed]
+        return np.stack(parsed)
+
+    cases = [
+        [[1, 2, 3, 4], [5.5, 6.25, 7, 8]],
+        [[1, 2, 3, 4, 5, 6, 7, 8], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]],
+        [[1, 2, 3, 4], [1, 2, 3, 4, 5, 6, 7, 8]],  # mixed: rectangles become polygons
+        [[None, None, None, None], [float("nan"), 1, 2, 3], [1e300, -0.0, 2, 3]],
+        [[True, 2, 3, 4]],
+    ]
+    for rows in cases:
+        got = gt_array(rows, "x.json: video v")
+        np.testing.assert_array_equal(got, by_rows(rows))
+        assert got.dtype == np.float64
+    padded = gt_array([[1, 2, 3, 4]], "x.json: video v", num_frames=3)
+    assert padded.shape == (3, 4) and np.isnan(padded[1:]).all()
+    for rows, message in (
+        ([[1, 2, 3]], r"gt_rect\[0\] has 3 values"),
+        ([[1, 2, 3, 4], [1, 2]], r"gt_rect\[1\] has 2 values"),
+        ([[1, 2, 3, 4], "abc"], r"gt_rect\[1\] is not a list of numbers"),
+        ([[[1, 2], [3, 4]], [[1, 2], [3, 4]]], None),  # nested rows: flattened row by row
+        ([], "empty gt_rect"),
+    ):
+        if message is None:
+            np.testing.assert_array_equal(gt_array(rows, "w"), [[1, 2, 3, 4], [1, 2, 3, 4]])
+            continue
+        with pytest.raises(DatasetFormatError, match=message):
+            gt_array(rows, "x.json: video v")

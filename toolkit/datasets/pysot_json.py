@@ -38,6 +38,14 @@ def gt_array(rows: list, where: str, num_frames: int | None = None) -> np.ndarra
     With ``num_frames``, missing trailing rows (unannotated test frames) become NaN rows.
     ``where`` names the file and video in errors.
     """
+    try:  # the usual case in one conversion: every row a flat list of 4 (or every row of 8) numbers
+        whole = np.array(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        whole = None
+    if whole is not None and whole.ndim == 2 and whole.shape[1] in (4, 8):
+        if num_frames is not None and len(whole) < num_frames:
+            whole = np.concatenate([whole, np.full((num_frames - len(whole), whole.shape[1]), np.nan)])
+        return whole
     parsed = []
     for i, row in enumerate(rows):
         try:
@@ -70,7 +78,10 @@ def resolve_images(root: Path, video_dir: str, img_names: Iterable[str], where: 
         raise DatasetFormatError(f"{where}: no img_names")
     for base in (root, root / video_dir):
         if (base / names[0]).is_file():
-            return [os.path.join(base, n) for n in names]
+            prefix = os.path.join(base, "")
+            if any(os.path.isabs(n) for n in names):
+                return [os.path.join(base, n) for n in names]
+            return [prefix + n for n in names]  # os.path.join(base, n) for relative names
     raise DatasetFormatError(f"{where}: image not found: {root / names[0]}")
 
 

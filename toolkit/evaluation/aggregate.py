@@ -54,7 +54,9 @@ class MissingResultsError(FileNotFoundError):
 def _has_results(root: Path, tracker: str, video: str, kind: str) -> bool:
     if kind == "vot":
         return bool(rio.vot_repetition_paths(root, tracker, video))
-    if kind == "ope":
+    if kind == "ope":  # the usual <tracker>/<video>.txt by one stat, without Path objects
+        if os.path.isfile(os.path.join(root, tracker, video + ".txt")):
+            return True
         return rio.find_ope_result(root, tracker, video) is not None
     files = [rio.result_path(root, tracker, video, kind)]
     if kind == "longterm":

@@ -563,14 +563,24 @@ def _np_min(a, b):
 
 
 @numba.njit(cache=True)
+def _count_below(v, thresholds):
+    """Number of (ascending) thresholds strictly below ``v``, by bisection."""
+    lo, hi = 0, thresholds.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if thresholds[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
 def _bin_above(v, thresholds):
     """Number of thresholds strictly below ``v`` (``v > thresholds[i]`` for ``i`` below it); 0 for NaN."""
     if v != v:
         return 0
-    b = 0
-    while b < thresholds.shape[0] and thresholds[b] < v:
-        b += 1
-    return b
+    return _count_below(v, thresholds)
 
 
 @numba.njit(cache=True)
@@ -578,10 +588,7 @@ def _bin_within(v, thresholds):
     """Index of the first threshold ``>= v`` (``v <= thresholds[i]`` from it on); past the end for NaN."""
     if v != v:
         return thresholds.shape[0]
-    b = 0
-    while b < thresholds.shape[0] and thresholds[b] < v:
-        b += 1
-    return b
+    return _count_below(v, thresholds)
 
 
 @numba.njit(cache=True, error_model="numpy")
