@@ -175,3 +175,20 @@ def test_run_demo_draws_siammask_outputs(tmp_path, monkeypatch):
     assert calls[0] == {}  # frame 0: the init box
     assert [c["polygon"] for c in calls[1:]] == [[2, 2, 10, 2, 10, 10, 2, 10]] * 2
     assert all(c["mask"].shape == (24, 32) and c["mask_threshold"] == 0.5 for c in calls[1:])
+
+
+def test_bad_config_value_or_source_is_one_named_error_and_exit_2(tmp_path, caplog, tiny_experiment):
+    config, snapshot = tiny_experiment
+    cv2.imwrite(str(tmp_path / "0.png"), np.zeros((64, 64, 3), dtype=np.uint8))
+    cv2.imwrite(str(tmp_path / "1.png"), np.zeros((64, 64, 3), dtype=np.uint8))
+    base = ["--config", str(config), "--snapshot", str(snapshot), "--init", "8,8,20,20", "--threads", "1"]
+    cases = [
+        (["--video", str(tmp_path), "TA.ENABLE", "True", "TA.CHANNELS", "[0.6, 2.0, 0.5]"], "TA.CHANNELS[1]"),
+        (["--video", str(tmp_path), "TRACK.PRECISION", "fp64"], "fp64"),
+        (["--video", str(tmp_path / "nope.avi")], "video source not found"),
+    ]
+    for extra, named in cases:
+        caplog.clear()
+        assert demo_tool.main(base + extra) == 2
+        errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+        assert len(errors) == 1 and named in errors[0], errors

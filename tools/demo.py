@@ -15,11 +15,15 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
+from pysot.utils.checkpoint import CheckpointError
 from pysot.utils.cli import add_experiment_args, set_threads, setup_logging, tool_parser
 from toolkit.demo import parse_box, run_demo
+
+logger = logging.getLogger("tools.demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     init_box = parse_box(args.init) if args.init else None
     set_threads(args.threads)
-    _, tracker = load_tracker(args.config, args.snapshot, args.device, args.opts)
-    result = run_demo(tracker, args.video, init_box, args.output, args.show, args.max_frames)
+    try:
+        _, tracker = load_tracker(args.config, args.snapshot, args.device, args.opts)
+        result = run_demo(tracker, args.video, init_box, args.output, args.show, args.max_frames)
+    except (FileNotFoundError, KeyError, ValueError, CheckpointError) as err:
+        # a bad config value, checkpoint, video or box: one line naming it, no traceback
+        logger.error("%s", err.args[0] if isinstance(err, KeyError) and err.args else err)
+        return 2
     print(f"tracked {len(result.boxes)} frames at {result.fps:.1f} FPS (tracker only)")
     if result.output is not None:
         print(f"annotated video: {result.output}")
