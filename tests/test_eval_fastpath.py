@@ -261,3 +261,29 @@ def test_ope_tracker_fast_equals_reference(tmp_path, seed):
     ref = aggregate.evaluate_ope_tracker(ds, tmp_path, "t", fast=False)
     assert _equal(fast, ref)
     assert not math.isnan(fast["success_auc"]) and 0 < fast["success_auc"] < 1
+
+
+def test_threshold_bins_equal_searchsorted_for_any_ascending_thresholds():
+    """The OPE histogram bins (a guess from the mean spacing, corrected step by step) are the exact
+    count of thresholds below the value, for even and uneven thresholds, ties, +-inf and NaN."""
+    rng = np.random.default_rng(5)
+    from toolkit.evaluation import ope
+
+    sets = [
+        ope.SUCCESS_THRESHOLDS.astype(np.float64),
+        ope.PRECISION_THRESHOLDS.astype(np.float64),
+        ope.NORM_PRECISION_THRESHOLDS.astype(np.float64),
+        np.sort(rng.uniform(-3, 40, 17)),  # uneven
+        np.array([0.0, 0.0, 1.0, 1.0, 1.0, 5.0]),  # repeated values
+        np.array([2.5]),
+    ]
+    for thr in sets:
+        values = np.concatenate([
+            rng.uniform(thr[0] - 5, thr[-1] + 5, 2000), thr, np.nextafter(thr, np.inf),
+            np.nextafter(thr, -np.inf), [np.inf, -np.inf, -1.0, 1e300, -1e300],
+        ])  # fmt: skip
+        t0, inv = fastpath._spacing(thr)
+        below = [fastpath._bin_above(v, thr, t0, inv) for v in values]
+        np.testing.assert_array_equal(below, np.searchsorted(thr, values, side="left"))
+        assert fastpath._bin_above(np.nan, thr, t0, inv) == 0
+        assert fastpath._bin_within(np.nan, thr, t0, inv) == len(thr)

@@ -563,32 +563,45 @@ def _np_min(a, b):
 
 
 @numba.njit(cache=True)
-def _count_below(v, thresholds):
-    """Number of (ascending) thresholds strictly below ``v``, by bisection."""
-    lo, hi = 0, thresholds.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if thresholds[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def _count_below(v, thresholds, t0, inv_step):
+    """Number of (ascending) thresholds strictly below ``v`` (not NaN): a guess from the thresholds'
+    mean spacing (exact position for evenly spaced ones, as every OPE threshold set is), then
+    corrected step by step, so the count is exact for any ascending thresholds."""
+    n = thresholds.shape[0]
+    guess = (v - t0) * inv_step
+    b = 0
+    if guess > 0.0:
+        b = n if guess >= n else int(guess)
+    while b < n and thresholds[b] < v:
+        b += 1
+    while b > 0 and not thresholds[b - 1] < v:
+        b -= 1
+    return b
 
 
 @numba.njit(cache=True)
-def _bin_above(v, thresholds):
+def _spacing(thresholds):
+    """``(first threshold, 1 / mean spacing)`` for :func:`_count_below` (0 spacing: 0)."""
+    n = thresholds.shape[0]
+    if n < 2 or not thresholds[n - 1] > thresholds[0]:
+        return thresholds[0] if n else 0.0, 0.0
+    return thresholds[0], (n - 1) / (thresholds[n - 1] - thresholds[0])
+
+
+@numba.njit(cache=True)
+def _bin_above(v, thresholds, t0, inv_step):
     """Number of thresholds strictly below ``v`` (``v > thresholds[i]`` for ``i`` below it); 0 for NaN."""
     if v != v:
         return 0
-    return _count_below(v, thresholds)
+    return _count_below(v, thresholds, t0, inv_step)
 
 
 @numba.njit(cache=True)
-def _bin_within(v, thresholds):
+def _bin_within(v, thresholds, t0, inv_step):
     """Index of the first threshold ``>= v`` (``v <= thresholds[i]`` from it on); past the end for NaN."""
     if v != v:
         return thresholds.shape[0]
-    return _count_below(v, thresholds)
+    return _count_below(v, thresholds, t0, inv_step)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -609,6 +622,9 @@ def _ope_histograms(
     """Per video, histograms of the threshold bins of the IoU, the centre distance and the normalised
     centre distance of every scored frame, with :func:`.ope.overlap_ratio`, :func:`.ope.box_center`
     and :func:`.ope.box_norm_center`'s expressions in the same order (the same doubles)."""
+    s0, s_inv = _spacing(succ_thr)
+    p0, p_inv = _spacing(prec_thr)
+    n0, n_inv = _spacing(norm_thr)
     hs = np.zeros((n_videos, succ_thr.shape[0] + 1), np.int64)
     hp = np.zeros((n_videos, prec_thr.shape[0] + 1), np.int64)
     hn = np.zeros((n_videos, norm_thr.shape[0] + 1), np.int64)
@@ -627,7 +643,7 @@ def _ope_histograms(
             iou = _np_max(_np_min(1.0, intersect / union), 0.0)
             if not np.isfinite(iou):
                 iou = 0.0
-        hs[v, _bin_above(iou, succ_thr)] += 1
+        hs[v, _bin_above(iou, succ_thr, s0, s_inv)] += 1
         dist = -1.0
         cx = px + (pw - 1) / 2
         cy = py + (ph - 1) / 2
@@ -635,13 +651,13 @@ def _ope_histograms(
             dx = gt_center[i, 0] - cx
             dy = gt_center[i, 1] - cy
             dist = np.sqrt(dx * dx + dy * dy)
-        hp[v, _bin_within(dist, prec_thr)] += 1
+        hp[v, _bin_within(dist, prec_thr, p0, p_inv)] += 1
         dist = -1.0
         if norm_mask[i]:
             dx = gt_norm[i, 0] - cx / (gt[i, 2] + 1e-16)
             dy = gt_norm[i, 1] - cy / (gt[i, 3] + 1e-16)
             dist = np.sqrt(dx * dx + dy * dy)
-        hn[v, _bin_within(dist, norm_thr)] += 1
+        hn[v, _bin_within(dist, norm_thr, n0, n_inv)] += 1
     return hs, hp, hn
 
 
