@@ -534,6 +534,7 @@ class OpePrep:
             keeps.append(keep)
             gts.append(gt[keep])
         self.keeps = keeps
+        self.all_kept = all(bool(k.all()) for k in keeps)  # no absent frames: whole files
         self.counts = np.array([len(g) for g in gts], np.int64)
         self.video_of = np.repeat(np.arange(len(gts)), self.counts)
         self.gt = np.concatenate(gts) if gts else np.zeros((0, 4))
@@ -666,7 +667,12 @@ def ope_curves(prep: OpePrep, preds: list[np.ndarray]) -> tuple[np.ndarray, np.n
     equal to :func:`.ope.success_curve`, :func:`.ope.precision_curve` and
     :func:`.ope.norm_precision_curve` per video (one compiled pass over all frames of a tracker)."""
     n_videos = len(prep.names)
-    pred = np.concatenate([p[k] for p, k in zip(preds, prep.keeps)]) if preds else np.zeros((0, 4))
+    if not preds:
+        pred = np.zeros((0, 4))
+    elif prep.all_kept:
+        pred = np.concatenate(preds)
+    else:
+        pred = np.concatenate([p[k] for p, k in zip(preds, prep.keeps)])
     hs, hp, hn = _ope_histograms(
         prep.gt, np.ascontiguousarray(pred, np.float64), prep.video_of, n_videos, prep.iou_mask,
         prep.gt_center, prep.center_mask, prep.gt_norm_center, prep.norm_center_mask,
