@@ -115,3 +115,44 @@ def test_ope_norm_precision_depends_on_ground_truth_size(tmp_path):
         hand = [float(np.mean(err <= t)) for t in np.arange(51) / 100]
         np.testing.assert_allclose(want["norm_precision"][name], hand, rtol=0, atol=1e-12, err_msg=name)
     assert sum(want["norm_precision"]["wide"]) > 2 * sum(want["norm_precision"]["tall"])
+
+
+def test_eval_tool_scores_without_importing_scipy_and_prints_the_same(tmp_path):
+    """tools/eval.py hides scipy from numba's BLAS probe while it evaluates (start-up); the tables
+    are the same bytes as in a process that imported scipy first, and scipy imports afterwards."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from toolkit import bench
+
+    vot, ope, _ = bench.generate_result_sets(tmp_path, 2, 3, 120, seed=1)
+    for ds in (vot, ope):
+        bench.write_dataset_files(ds, tmp_path / "data" / ds.name)
+    script = textwrap.dedent(
+        """
+        import sys
+        if sys.argv[1] == "scipy-first":
+            import scipy.linalg  # noqa: F401
+        from tools import eval as tool
+        code = tool.main(["--tracker_path", sys.argv[2], "--dataset", sys.argv[3],
+                          "--dataset-root", sys.argv[4]])
+        hidden = "scipy" not in sys.modules
+        import scipy.linalg  # importable again
+        print("RC", code, "HIDDEN", hidden)
+        """
+    )
+    for name in ("VOT2018", "OTB100"):
+        outs = {}
+        for mode in ("plain", "scipy-first"):
+            args = [mode, str(tmp_path / "results"), name, str(tmp_path / "data" / name)]
+            done = subprocess.run(
+                [sys.executable, "-c", script, *args],
+                capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=300,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            outs[mode] = done.stdout
+        assert outs["plain"].endswith("RC 0 HIDDEN True\n"), outs["plain"]
+        assert outs["scipy-first"].endswith("RC 0 HIDDEN False\n")
+        table = outs["plain"].rsplit("RC", 1)[0]
+        assert "tracker000" in table and table == outs["scipy-first"].rsplit("RC", 1)[0]
