@@ -156,3 +156,21 @@ def test_eval_tool_scores_without_importing_scipy_and_prints_the_same(tmp_path):
         assert outs["scipy-first"].endswith("RC 0 HIDDEN False\n")
         table = outs["plain"].rsplit("RC", 1)[0]
         assert "tracker000" in table and table == outs["scipy-first"].rsplit("RC", 1)[0]
+
+
+def test_num_starts_workers_only_where_the_measured_break_even_is_passed(monkeypatch):
+    """--num N: workers per kind of work from the measured break-even (docs/evaluation.md)."""
+    from toolkit.evaluation import aggregate
+
+    monkeypatch.setattr(aggregate.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    per = aggregate.min_frames_per_worker
+    assert per("ope", "pysot") == aggregate.MIN_FRAMES_PER_WORKER["ope"]
+    assert per("vot", "vot") < per("vot", "pysot") < per("ope", "pysot")
+    assert per("longterm", "pysot") == aggregate.DEFAULT_MIN_FRAMES_PER_WORKER
+    # 32 trackers x 15 000 tracker-frames: 465 000 frames beyond the first job
+    frames, jobs = 15_000, 32
+    assert aggregate.worker_count(2, jobs, frames, per("ope", "pysot")) == 1  # measured 0.86x with 2
+    assert aggregate.worker_count(2, jobs, frames, per("vot", "pysot")) == 2  # measured 1.18x
+    assert aggregate.worker_count(4, jobs, frames, per("vot", "vot")) == 4
+    assert aggregate.worker_count(8, 3, frames, 1) == 3  # never more than the jobs
+    assert aggregate.worker_count(1, jobs, 10**9, 1) == 1

@@ -471,7 +471,8 @@ def evaluate(
     frames = sum(len(v) for v in dataset)  # tracker-frames per tracker (per repetition)
     if dataset.protocol == "vot":
         frames *= max(1, len(rio.vot_repetition_paths(root, trackers[0], dataset.names[0])))
-    results = _run_jobs(jobs, num, f"eval {dataset.name}" if progress else None, frames)
+    min_frames = min_frames_per_worker(dataset.protocol, convention)
+    results = _run_jobs(jobs, num, f"eval {dataset.name}" if progress else None, frames, min_frames)
     return _report(dataset, convention, results)
 
 
@@ -492,7 +493,22 @@ def _check_arguments(dataset: Dataset, convention: str, eao_interval: tuple[int,
 #: Tracker-frames of work that one more worker process must get before it pays for itself (its
 #: start, the transfer of its results, its share of the ground-truth preparation); below this
 #: ``evaluate`` runs in fewer processes than ``num`` (docs/evaluation.md: the measured break-even).
-MIN_FRAMES_PER_WORKER = 300_000
+#: Tracker-frames each worker process must get before ``--num`` starts it, per kind of work
+#: (``"<protocol>/<convention>"``, or the protocol alone): where a worker's start and the transfer of
+#: its results cost less than the work it takes over. Measured on a quiet 2-core AMD EPYC
+#: (docs/evaluation.md, "Break-even of --num"): PySOT's VOT convention gains from ~120 000
+#: tracker-frames (1.10x wall at 2 workers, 0.76x at 60 000); OPE results are large next to their
+#: cost, so 2 workers only pay from ~1.5 M (0.86x at 480 000, 1.05x at 1.5 M); the official VOT
+#: convention costs ~2.3x PySOT's per frame (1.86x at 1.5 M), so half PySOT's figure.
+MIN_FRAMES_PER_WORKER = {"vot/pysot": 120_000, "vot/vot": 60_000, "ope": 1_500_000}
+#: Kinds of work not measured (long-term, GOT-10k).
+DEFAULT_MIN_FRAMES_PER_WORKER = 300_000
+
+
+def min_frames_per_worker(protocol: str, convention: str) -> int:
+    """:data:`MIN_FRAMES_PER_WORKER` of one kind of work."""
+    table = MIN_FRAMES_PER_WORKER
+    return table.get(f"{protocol}/{convention}", table.get(protocol, DEFAULT_MIN_FRAMES_PER_WORKER))
 
 _JOBS: list[tuple[Any, ...]] = []
 
@@ -506,28 +522,34 @@ def _evaluate_job_index(i: int) -> tuple[str, dict[str, Any]]:
     return _evaluate_job(_JOBS[i])
 
 
-def worker_count(num: int, jobs: int, frames_per_job: int | None = None) -> int:
+def worker_count(
+    num: int, jobs: int, frames_per_job: int | None = None, min_frames: int = DEFAULT_MIN_FRAMES_PER_WORKER
+) -> int:
     """Processes :func:`evaluate` uses for ``num`` requested: at most one per job and per available
-    CPU, and only as many as get :data:`MIN_FRAMES_PER_WORKER` tracker-frames each (the first job
-    runs in this process in any case, warming the kernels and the shared preparation)."""
+    CPU, and only as many as get ``min_frames`` tracker-frames each (:func:`min_frames_per_worker`;
+    the first job runs in this process in any case, warming the kernels and the shared preparation)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
     workers = max(1, min(num, jobs, cpus))
     if frames_per_job is not None and workers > 1:
-        workers = max(1, min(workers, (frames_per_job * (jobs - 1)) // MIN_FRAMES_PER_WORKER))
+        workers = max(1, min(workers, (frames_per_job * (jobs - 1)) // min_frames))
     return workers
 
 
 def _run_jobs(
-    jobs: list[tuple[Any, ...]], num: int, progress: str | None, frames_per_job: int | None = None
+    jobs: list[tuple[Any, ...]],
+    num: int,
+    progress: str | None,
+    frames_per_job: int | None = None,
+    min_frames: int = DEFAULT_MIN_FRAMES_PER_WORKER,
 ) -> dict[str, dict[str, Any]]:
     """``{tracker: metrics}`` of :func:`_evaluate_job` over ``jobs``, in up to ``num`` worker
     processes (:func:`worker_count`; the first job in this process, before the others start, so
     that they inherit its compiled kernels and prepared ground truth), with a tqdm bar titled
     ``progress`` (on stderr) unless ``None``. Workers get job indices, not the dataset."""
-    workers = worker_count(num, len(jobs), frames_per_job)
+    workers = worker_count(num, len(jobs), frames_per_job, min_frames)
     results: dict[str, dict[str, Any]] = {}
     bar = None
     if progress is not None:
