@@ -174,3 +174,27 @@ def test_num_starts_workers_only_where_the_measured_break_even_is_passed(monkeyp
     assert aggregate.worker_count(4, jobs, frames, per("vot", "vot")) == 4
     assert aggregate.worker_count(8, 3, frames, 1) == 3  # never more than the jobs
     assert aggregate.worker_count(1, jobs, 10**9, 1) == 1
+
+
+def test_break_even_bench_forces_two_workers_and_restores_the_limits():
+    from toolkit import bench
+    from toolkit.evaluation import aggregate
+
+    before = dict(aggregate.MIN_FRAMES_PER_WORKER), aggregate.DEFAULT_MIN_FRAMES_PER_WORKER
+    seen = []
+    real = aggregate.worker_count
+
+    def spy(num, jobs, frames_per_job=None, min_frames=aggregate.DEFAULT_MIN_FRAMES_PER_WORKER):
+        seen.append((num, min_frames))
+        return real(num, jobs, frames_per_job, min_frames)
+
+    aggregate.worker_count = spy
+    try:
+        out = bench.break_even(tracker_counts=(2,), num_videos=2, num_frames=30, repeats=1)
+    finally:
+        aggregate.worker_count = real
+    assert [(r["set"], r["trackers"], r["tracker_frames"]) for r in out["rows"]] == [
+        ("VOT2018", 2, 120), ("OTB100", 2, 120)]
+    assert all(r["speedup"] > 0 for r in out["rows"])
+    assert (2, 1) in seen and any(n == 1 and m > 10**12 for n, m in seen)
+    assert (dict(aggregate.MIN_FRAMES_PER_WORKER), aggregate.DEFAULT_MIN_FRAMES_PER_WORKER) == before

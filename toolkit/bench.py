@@ -250,6 +250,52 @@ def eval_throughput(num_trackers: int = 50, num_videos: int = 60, num_frames: in
     return out
 
 
+def break_even(tracker_counts: Sequence[int] = (2, 4, 8, 16, 32), num_videos: int = 30, num_frames: int = 500,
+               seed: int = 0, repeats: int = 3) -> Dict[str, Any]:
+    """Where ``--num 2`` starts to pay: in-process ``evaluate`` with 2 worker processes forced (the
+    per-kind minimum of :data:`.evaluation.aggregate.MIN_FRAMES_PER_WORKER` set aside) against one,
+    for each tracker count, in PySOT's VOT convention and OPE; medians of ``repeats`` alternating
+    runs. Returns ``{"cpu", "rows": [{"set", "trackers", "tracker_frames", "wall_num1",
+    "wall_num2_forced", "speedup"}], "load_average", "load_average_end"}``."""
+    from .evaluation import aggregate
+
+    out: Dict[str, Any] = {"cpu": cpu_info(), "rows": [],
+                           "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+    saved = dict(aggregate.MIN_FRAMES_PER_WORKER), aggregate.DEFAULT_MIN_FRAMES_PER_WORKER
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench_eval_") as tmp:
+            root = Path(tmp)
+            vot, ope, trackers = generate_result_sets(root, max(tracker_counts), num_videos, num_frames, seed)
+            for dataset in (vot, ope):
+                results = root / "results" / dataset.name
+
+                def run(names: Sequence[str], num: int, dataset: Dataset = dataset,
+                        results: Path = results) -> float:
+                    limit = 1 if num > 1 else 10**15
+                    aggregate.MIN_FRAMES_PER_WORKER = {k: limit for k in saved[0]}
+                    aggregate.DEFAULT_MIN_FRAMES_PER_WORKER = limit
+                    start = time.perf_counter()
+                    rep.evaluate(dataset, results, names, convention="pysot", num=num)
+                    return time.perf_counter() - start
+
+                run(trackers[:2], 1)  # kernels and the shared ground truth prepared
+                for count in tracker_counts:
+                    walls: Dict[int, List[float]] = {1: [], 2: []}
+                    for _ in range(repeats):
+                        for num in (1, 2):
+                            walls[num].append(run(trackers[:count], num))
+                    w1, w2 = (sorted(walls[n])[len(walls[n]) // 2] for n in (1, 2))
+                    frames = count * num_videos * num_frames
+                    row = {"set": dataset.name, "trackers": count, "tracker_frames": frames,
+                           "wall_num1": w1, "wall_num2_forced": w2, "speedup": w1 / w2}
+                    logger.info("break-even %s", row)
+                    out["rows"].append(row)
+    finally:
+        aggregate.MIN_FRAMES_PER_WORKER, aggregate.DEFAULT_MIN_FRAMES_PER_WORKER = saved
+    out["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return out
+
+
 def _run_timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> Tuple[float, float, bytes]:
     """``(wall s, CPU s of the child, stdout)`` of a command; a failure raises naming the command."""
     import resource
