@@ -168,17 +168,34 @@ def evaluate_ope_tracker(
         video_auc = {k: float(np.mean(v)) for k, v in success.items()}
         video_precision = {k: float(np.mean(v)) for k, v in precision.items()}
 
+    if fast:
+        # the stacked (V, T) curves indexed by name: np.mean of a list of curves stacks them into
+        # exactly these rows, so the means are the same bits without re-stacking per attribute
+        row_of = {name: i for i, name in enumerate(dataset.names)}
+
+        def stacked(names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            if list(names) == list(dataset.names):
+                return s_all, p_all, q_all
+            idx = [row_of[n] for n in names]
+            return s_all[idx], p_all[idx], q_all[idx]
+
+    else:
+
+        def stacked(names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return tuple(np.array([c[n] for n in names]) for c in (success, precision, norm_precision))
+
     def scores(names: list[str]) -> dict[str, Any]:
-        s = [success[n] for n in names]
-        p = [precision[n] for n in names]
-        q = [norm_precision[n] for n in names]
+        s, p, q = stacked(names)
+        if not len(names):
+            s = p = q = []
+        p_mean, q_mean = np.mean(p, axis=0), np.mean(q, axis=0)
         return {
             "success_auc": ope.success_auc(s),
-            "precision_at_20px": ope.precision_score(p),
-            "norm_precision_at_0.20": ope.precision_score(q),
+            "precision_at_20px": float(p_mean[ope.PRECISION_INDEX]) if len(names) else float("nan"),
+            "norm_precision_at_0.20": float(q_mean[ope.PRECISION_INDEX]) if len(names) else float("nan"),
             "success_curve": np.mean(s, axis=0).tolist(),
-            "precision_curve": np.mean(p, axis=0).tolist(),
-            "norm_precision_curve": np.mean(q, axis=0).tolist(),
+            "precision_curve": p_mean.tolist(),
+            "norm_precision_curve": q_mean.tolist(),
         }
 
     out = scores(dataset.names)
