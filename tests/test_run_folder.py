@@ -183,7 +183,12 @@ def test_sigint_with_workers_stops_promptly_leaving_complete_files(experiment, t
     cmd = [sys.executable, str(REPO / "tools" / "test.py"), "--config", str(experiment / "config.yaml")]
     cmd += ["--dataset", "SYNTH", "--dataset-root", str(root / "SYNTH"), "--results-dir", str(results)]
     cmd += ["--num-workers", "2", "TA.ENABLE", "False"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # a shell's background job inherits SIGINT ignored, and Python then keeps ignoring it: give the
+    # tool the default disposition, as an interactive terminal does
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
         while not list(out.glob("synth*.txt")):
