@@ -85,6 +85,19 @@ def test_fold_leaves_unpaired_batchnorm_alone():
     assert n == 0 and count_batchnorm(fused) == 2
 
 
+def assert_same_scores(reference, candidate):
+    """Template and track one random crop with both models: cls/loc within 1e-4 of their scale."""
+    z = torch.rand(1, 3, 127, 127) * 255
+    x = torch.rand(1, 3, 167, 167) * 255
+    with torch.inference_mode():
+        reference.template(z)
+        candidate.template(z)
+        ref, out = reference.track(x), candidate.track(x)
+    for key in ref:
+        scale = float(ref[key].abs().max())
+        torch.testing.assert_close(out[key], ref[key], rtol=0, atol=1e-4 * scale + 1e-6)
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.parent.name)
 def test_folded_model_equals_the_model_on_every_config(config):
     cfg, model = built(config)
@@ -92,15 +105,7 @@ def test_folded_model_equals_the_model_on_every_config(config):
     fused, n = fold_batchnorm(model)
     # every BatchNorm of these networks directly follows a convolution
     assert n == count_batchnorm(model) > 0 and count_batchnorm(fused) == 0
-    z = torch.rand(1, 3, 127, 127) * 255
-    x = torch.rand(1, 3, 167, 167) * 255
-    with torch.inference_mode():
-        model.template(z)
-        fused.template(z)
-        ref, out = model.track(x), fused.track(x)
-    for key in ref:
-        scale = float(ref[key].abs().max())
-        torch.testing.assert_close(out[key], ref[key], rtol=0, atol=1e-4 * scale + 1e-6)
+    assert_same_scores(model, fused)
     assert model.training is False and all(torch.equal(state[k], v) for k, v in model.state_dict().items())
     assert count_batchnorm(model) == n  # the source model keeps its BatchNorms (and its checkpoint keys)
 
@@ -313,15 +318,8 @@ def test_onednn_layout_gives_the_dense_outputs_on_every_config(config, caplog):
     dense = InferenceModel(model, "fp32", fuse=True, onednn=False)
     blocked = InferenceModel(model, "fp32", fuse=True)
     assert blocked.onednn and not dense.onednn
-    z = torch.rand(1, 3, 127, 127) * 255
-    x = torch.rand(1, 3, 167, 167) * 255
-    with torch.inference_mode(), caplog.at_level(logging.INFO, logger="pysot.models.inference"):
-        dense.template(z)
-        blocked.template(z)
-        ref, out = dense.track(x), blocked.track(x)
-    for key in ref:
-        scale = float(ref[key].abs().max())
-        torch.testing.assert_close(out[key], ref[key], rtol=0, atol=1e-4 * scale + 1e-6)
+    with caplog.at_level(logging.INFO, logger="pysot.models.inference"):
+        assert_same_scores(dense, blocked)
     used = blocked.net.backbone.onednn is not None
     assert used == ("mobilev2" not in config.parent.name), caplog.text
     assert used or "oneDNN layout not usable" in caplog.text
