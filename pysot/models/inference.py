@@ -269,39 +269,26 @@ def onednn_available(device: torch.device | str) -> bool:
 class OneDNNBackbone(nn.Module):
     """A float32 backbone whose convolutions keep their weights pre-packed in oneDNN's blocked layout.
 
-    ``torch.utils.mkldnn.to_mkldnn`` converts ``Conv2d``/``BatchNorm2d``/``Linear`` to modules that
-    hold oneDNN-format weights; the input is converted once, every layer runs on oneDNN tensors
-    (no NCHW <-> blocked reorder of activations and weights per convolution, which the plain CPU path
-    pays), and the outputs come back as ordinary dense tensors, so the neck, heads and channel masks
-    are unchanged. Same float32 arithmetic up to the order of accumulation. A backbone with an
-    operation oneDNN tensors do not support raises at its first call; :class:`InferenceModel` then
-    keeps the dense backbone (logged once). ``backbone`` itself is not modified.
+    ``torch.utils.mkldnn.to_mkldnn`` converts ``Conv2d``/``BatchNorm2d``/``Linear`` of a copy
+    (``onednn``) to modules that hold oneDNN-format weights; the input is converted once, every
+    layer runs on oneDNN tensors (no NCHW <-> blocked reorder of activations and weights per
+    convolution, which the plain CPU path pays), and the outputs come back as ordinary dense
+    tensors, so the neck, heads and channel masks are unchanged. Same float32 arithmetic up to the
+    order of accumulation. A backbone with an operation oneDNN tensors do not support raises at its
+    first call: from then on the dense backbone (``dense``, the one passed in, not modified) runs,
+    logged once. Other attributes (e.g. ``out_channels``) are the dense backbone's.
     """
 
     def __init__(self, backbone: nn.Module) -> None:
         super().__init__()
         from torch.utils import mkldnn
 
+        self.dense = backbone
         with warnings.catch_warnings():  # torch's converted modules use the deprecated jit.script_method
             warnings.simplefilter("ignore", FutureWarning)
-            self.net = mkldnn.to_mkldnn(copy.deepcopy(backbone).eval())
+            self.onednn: nn.Module | None = mkldnn.to_mkldnn(copy.deepcopy(backbone).eval())
 
-    def forward(self, x: torch.Tensor) -> Any:
-        out = self.net(x.float().contiguous().to_mkldnn())
-        if isinstance(out, (list, tuple)):
-            return type(out)(o.to_dense() for o in out)
-        return out.to_dense()
-
-
-class _DenseFallback(nn.Module):
-    """The oneDNN backbone, or the dense one from the first call that the oneDNN one cannot run."""
-
-    def __init__(self, onednn: OneDNNBackbone, dense: nn.Module) -> None:
-        super().__init__()
-        self.onednn: OneDNNBackbone | None = onednn
-        self.dense = dense
-
-    def __getattr__(self, name: str) -> Any:  # e.g. the backbone's ``out_channels``
+    def __getattr__(self, name: str) -> Any:
         try:
             return super().__getattr__(name)
         except AttributeError:
@@ -310,10 +297,14 @@ class _DenseFallback(nn.Module):
     def forward(self, x: torch.Tensor) -> Any:
         if self.onednn is not None:
             try:
-                return self.onednn(x)
+                out = self.onednn(x.float().contiguous().to_mkldnn())
             except RuntimeError as err:
                 logger.info("oneDNN layout not usable for this backbone (%s); dense layout kept", err)
                 self.onednn = None
+            else:
+                if isinstance(out, (list, tuple)):
+                    return type(out)(o.to_dense() for o in out)
+                return out.to_dense()
         return self.dense(x)
 
 
@@ -378,7 +369,7 @@ class InferenceModel(nn.Module):
         self.onednn = onednn
         if onednn and hasattr(net, "backbone"):
             # net is the folded copy (fuse=True), so the caller's model keeps its own backbone
-            net.backbone = _DenseFallback(OneDNNBackbone(net.backbone), net.backbone)
+            net.backbone = OneDNNBackbone(net.backbone)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         self.net = net
