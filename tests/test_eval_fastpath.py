@@ -121,6 +121,72 @@ def test_readers_equal_the_strict_readers(tmp_path, seed):
             assert _same_packed(fast, pack_regions(ref))
 
 
+def test_long_numbers_with_leading_zeros_are_correctly_rounded_or_left_to_the_strict_reader():
+    # more than 19 digits in all: the fast pass re-reads the mantissa without its leading zeros
+    tokens = ["000000000000000000001.5", "00.0000000000000001234", "-00000000000000000000000.25",
+              "0000000000012345678901234.5678", "0.00000000000000000001",
+              "00000000000000000009007199254740993", "0.0000000000000000001"]  # fmt: skip
+    outcomes = []
+    for token in tokens:
+        values, _, ok = fastread._parse_rows(np.frombuffer(token.encode(), np.uint8), 1)
+        outcomes.append(ok)
+        if ok:
+            assert _bits(values[0, 0]) == _bits(float(token)), token
+    # 20 fraction digits and 20 significant digits are beyond the fast grammar
+    assert outcomes == [True, True, True, True, False, True, True]
+    values, _, ok = fastread._parse_rows(np.frombuffer(b"123456789012345678901", np.uint8), 1)
+    assert not ok
+
+
+def test_batch_readers_equal_the_one_file_readers(tmp_path):
+    rng = random.Random(3)
+    box_paths, vot_paths, frames = [], [], []
+    for i in range(12):
+        n = rng.randint(1, 30)
+        boxes = [",".join(_random_decimal(rng) for _ in range(4)) for _ in range(n)]
+        vot = [rng.choice(["1", "2", "0"]) if rng.random() < 0.2 else ",".join(
+            _random_decimal(rng) for _ in range(rng.choice([4, 8]))) for _ in range(n)]  # fmt: skip
+        if i == 4:
+            boxes[0] = vot[0] = "1\t2\t3\t4"  # valid, outside the fast grammar: the strict reader
+        end = "\r\n" if i == 7 else "\n"  # Windows line ends: the strict reader's too
+        _write(tmp_path / f"b{i}.txt", end.join(boxes) + end)
+        _write(tmp_path / f"v{i}.txt", "\n".join(vot) + "\n")
+        box_paths.append(str(tmp_path / f"b{i}.txt"))
+        vot_paths.append(tmp_path / f"v{i}.txt")
+        frames.append(n)
+    many = fastread.read_boxes_many(box_paths, frames)
+    assert len(many) == 12
+    for path, n, got in zip(box_paths, frames, many):
+        assert got.tobytes() == rio.read_boxes(path, n).tobytes()
+    concat = fastread.read_boxes_concat(box_paths, frames)
+    assert concat.tobytes() == np.concatenate(many).tobytes()
+    for path, n, got in zip(vot_paths, frames, fastread.read_vot_packed_many(vot_paths, frames)):
+        assert _same_packed(got, pack_regions(rio.read_vot_trajectory(path, n)))
+    assert fastread.read_boxes_many([], []) == [] and fastread.read_vot_packed_many([], []) == []
+
+
+def test_batch_reader_errors_are_the_first_bad_files_and_missing_files_are_located(tmp_path):
+    for i, text in enumerate(["1,2,3,4\n5,6,7,8\n", "1,2,3,4\n1,2,oops,4\n", "1,2,3\n1,2,3,4\n"]):
+        _write(tmp_path / f"f{i}.txt", text)
+    paths = [tmp_path / f"f{i}.txt" for i in range(3)]
+    with pytest.raises(ValueError, match=r"f1\.txt: line 2: cannot parse"):
+        fastread.read_boxes_concat(paths, [2, 2, 2])
+    with pytest.raises(ValueError, match=r"f0\.txt: 2 lines but the video has 3 frames"):
+        fastread.read_boxes_concat(paths, [3, 2, 2])
+    # a file that cannot be opened: found where locate says (e.g. the OTB toolkit's legacy name)
+    missing = tmp_path / "Jogging-1.txt"
+    got = fastread.read_boxes_concat([paths[0], missing], [2, 2], locate=lambda i: paths[0])
+    assert got.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]] * 2
+    with pytest.raises(FileNotFoundError, match=r"Jogging-1\.txt: no such result file"):
+        fastread.read_boxes_concat([paths[0], missing], [2, 2], locate=lambda i: None)
+    with pytest.raises(FileNotFoundError, match=r"Jogging-1\.txt"):
+        fastread.read_boxes_concat([missing], [2])
+    with pytest.raises(ValueError, match=r"f2\.txt: line 1: expected 4 values"):
+        fastread.read_boxes_many([paths[0], paths[2]], [2, 2])
+    with pytest.raises(ValueError, match=r"f1\.txt: line 2: cannot parse"):
+        fastread.read_vot_packed_many(paths, [2, 2, 2])
+
+
 def test_reader_errors_name_the_file_and_line(tmp_path):
     path = tmp_path / "v.txt"
     _write(path, "1\n10.5,20.5,30.5,40.5\n5\n")

@@ -102,8 +102,9 @@ def _annotated(gt: np.ndarray) -> np.ndarray:
     return ~np.isnan(gt).any(axis=1)
 
 
-def _curve_dict(curves: Mapping[str, np.ndarray]) -> dict[str, list[float]]:
-    return {k: np.asarray(v, np.float64).tolist() for k, v in curves.items()}
+def _curve_dict(curves: Mapping[str, np.ndarray | list[float]]) -> dict[str, list[float]]:
+    """Curves as lists of floats (those given as lists of floats already are kept)."""
+    return {k: v if type(v) is list else np.asarray(v, np.float64).tolist() for k, v in curves.items()}
 
 
 # ------------------------------------------------------------------------------------- metrics
@@ -118,13 +119,6 @@ def _find_ope_file(root: str | Path, tracker: str, video: str) -> str | Path | N
     ``stat`` on a plain string (no Path objects: 3000 files per 50-tracker OTB evaluation)."""
     path = os.path.join(root, tracker, video + ".txt")
     return path if os.path.isfile(path) else rio.find_ope_result(root, tracker, video)
-
-
-def _ope_path_fast(dataset: Dataset, root: str | Path, tracker: str, video: str) -> str | Path | None:
-    """:func:`_ope_path` with :func:`_find_ope_file` for OPE datasets."""
-    if dataset.protocol == "ope":
-        return _find_ope_file(root, tracker, video)
-    return _ope_path(dataset, root, tracker, video)
 
 
 def _prepared(dataset: Dataset, what: str, build):
@@ -153,11 +147,20 @@ def evaluate_ope_tracker(
         from . import fastpath, fastread
 
         prep = _prepared(dataset, "ope", lambda: fastpath.OpePrep(list(dataset)))
-        paths = [_ope_path_fast(dataset, root, tracker, v.name) for v in dataset]
-        preds = fastread.read_boxes_many(paths, [len(v) for v in dataset])
-        s_all, p_all, q_all = fastpath.ope_curves(prep, preds)
-        for i, name in enumerate(dataset.names):
-            success[name], precision[name], norm_precision[name] = s_all[i], p_all[i], q_all[i]
+        names = dataset.names
+        if dataset.protocol == "ope":  # <tracker>/<video>.txt as plain strings: 3000 files for OTB x 50
+            folder = os.path.join(root, tracker, "")
+            paths = [folder + name + ".txt" for name in names]
+        else:
+            paths = [rio.result_path(root, tracker, name, dataset.protocol) for name in names]
+        pred = fastread.read_boxes_concat(
+            paths, prep.n_frames, locate=lambda i: _ope_path(dataset, root, tracker, names[i])
+        )
+        s_all, p_all, q_all = fastpath.ope_curves(prep, pred)
+        # the curves as lists, one tolist per (V, T) array (row i of a.tolist() is a[i].tolist())
+        success = dict(zip(names, s_all.tolist()))
+        precision = dict(zip(names, p_all.tolist()))
+        norm_precision = dict(zip(names, q_all.tolist()))
         # row means of the contiguous (V, T) curves: np.mean of each curve, the same pairwise sums
         video_auc = dict(zip(dataset.names, s_all.mean(axis=1).tolist()))
         video_precision = dict(zip(dataset.names, p_all.mean(axis=1).tolist()))

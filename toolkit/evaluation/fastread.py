@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Union
 
 import numba
@@ -124,11 +124,98 @@ def _decimal_to_double(mant, k):
 
 # ------------------------------------------------------------------ the parser
 @numba.njit(cache=True)
-def _parse_rows(buf, max_values):
-    """Parse ``,``-separated decimal lines; returns ``(values (L, max_values), counts (L,), ok)``.
+def _long_mantissa(buf, lo, hi):
+    """The digits of ``buf[lo:hi]`` (digits and at most one ``.``) as an integer, leading zeros
+    skipped; ``ok`` False when more than 19 significant digits remain (beyond uint64)."""
+    mant = np.uint64(0)
+    sig = 0
+    for i in range(lo, hi):
+        c = buf[i]
+        if c == 46 or (sig == 0 and c == 48):
+            continue
+        sig += 1
+        if sig > 19:
+            return mant, False
+        mant = mant * np.uint64(10) + np.uint64(c - 48)
+    return mant, True
 
-    ``ok`` is False (and the arrays are meaningless) for anything outside the fast grammar (see the
-    module docstring), a line with more than ``max_values`` values, or an empty line."""
+
+@numba.njit(cache=True)
+def _parse_into(buf, lo, hi, values, counts, row0, max_rows):
+    """Parse the ``,``-separated decimal lines of ``buf[lo:hi]`` into rows ``row0, row0 + 1, ...``
+    of ``values`` (``counts``: the values per line); returns the number of lines, or -1 for
+    anything outside the fast grammar (see the module docstring), more than ``max_rows`` lines, a
+    line with more values than ``values`` has columns, or an empty line."""
+    max_values = values.shape[1]
+    row = 0
+    col = 0
+    i = lo
+    while i < hi:
+        if row >= max_rows:
+            return -1
+        # one number: [+-] digits [. digits]
+        neg = False
+        c = buf[i]
+        if c == 45 or c == 43:  # '-' '+'
+            neg = c == 45
+            i += 1
+        start = i
+        mant = np.uint64(0)
+        while i < hi:  # digits
+            c = buf[i]
+            if c < 48 or c > 57:
+                break
+            mant = mant * np.uint64(10) + np.uint64(c - 48)
+            i += 1
+        frac = 0
+        if i < hi and buf[i] == 46:  # '.'
+            i += 1
+            frac_start = i
+            while i < hi:
+                c = buf[i]
+                if c < 48 or c > 57:
+                    break
+                mant = mant * np.uint64(10) + np.uint64(c - 48)
+                i += 1
+            frac = i - frac_start
+            digits = i - start - 1
+        else:
+            digits = i - start
+        if digits > 19:  # the mantissa may have wrapped: again, without the leading zeros
+            mant, ok = _long_mantissa(buf, start, i)
+            if not ok or frac > 19:
+                return -1
+        if digits == 0 or col >= max_values:
+            return -1
+        v, ok = _decimal_to_double(mant, frac)
+        if not ok:
+            return -1
+        values[row0 + row, col] = -v if neg else v
+        col += 1
+        if i == hi:
+            break
+        c = buf[i]
+        if c == 44:  # ','
+            i += 1
+            if i == hi or buf[i] == 10:
+                return -1  # trailing comma: an empty field
+        elif c == 10:
+            counts[row0 + row] = col
+            row += 1
+            col = 0
+            i += 1
+        else:
+            return -1
+    if col > 0:
+        counts[row0 + row] = col
+        row += 1
+    return row
+
+
+@numba.njit(cache=True)
+def _parse_rows(buf, max_values):
+    """Parse one file's bytes; returns ``(values (L, max_values), counts (L,), ok)`` (``ok`` False:
+    the arrays are meaningless, see :func:`_parse_into`)."""
     n = buf.shape[0]
     lines = 0
     for i in range(n):
@@ -138,69 +225,54 @@ def _parse_rows(buf, max_values):
         lines += 1
     values = np.zeros((lines, max_values), np.float64)
     counts = np.zeros(lines, np.int64)
-    if n == 0:
-        return values, counts, True
-    row = 0
-    col = 0
-    i = 0
-    while i < n:
-        # one number: [+-] digits [. digits]
-        neg = False
-        c = buf[i]
-        if c == 45 or c == 43:  # '-' '+'
-            neg = c == 45
-            i += 1
-        mant = np.uint64(0)
-        sig = 0  # significant digits (leading zeros excluded)
-        digits = 0
-        frac = 0
-        seen_dot = False
-        while i < n:
-            c = buf[i]
-            if 48 <= c <= 57:
-                digits += 1
-                if sig > 0 or c != 48:
-                    sig += 1
-                    if sig > 19:
-                        return values, counts, False
-                    mant = mant * np.uint64(10) + np.uint64(c - 48)
-                if seen_dot:
-                    frac += 1
-                    if frac > 19:
-                        return values, counts, False
-                i += 1
-            elif c == 46 and not seen_dot:  # '.'
-                seen_dot = True
-                i += 1
-            else:
-                break
-        if digits == 0 or col >= max_values:
-            return values, counts, False
-        v, ok = _decimal_to_double(mant, frac)
-        if not ok:
-            return values, counts, False
-        values[row, col] = -v if neg else v
-        col += 1
-        if i == n:
-            break
-        c = buf[i]
-        if c == 44:  # ','
-            i += 1
-            if i == n or buf[i] == 10:
-                return values, counts, False  # trailing comma: an empty field
-        elif c == 10:
-            counts[row] = col
-            row += 1
-            col = 0
-            i += 1
-        else:
-            return values, counts, False
-    if col > 0:
-        counts[row] = col
-        row += 1
-    if row != lines:
-        return values, counts, False
-    return values, counts, True
+    return values, counts, _parse_into(buf, 0, n, values, counts, 0, lines) == lines
+
+
+@numba.njit(cache=True)
+def _vot_lines_valid(values, counts, lo, hi):
+    """Lines ``lo:hi`` are VOT lines: a one-value line is the code 0, 1 or 2, a region has 4
+    values or an even number >= 6."""
+    for r in range(lo, hi):
+        n = counts[r]
+        if n == 1:
+            code = values[r, 0]
+            if code != 0.0 and code != 1.0 and code != 2.0:
+                return False
+        elif n != 4 and (n < 6 or n % 2 == 1):
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _parse_files(buf, starts, present, rows, max_values, vot):
+    """Parse the files concatenated in ``buf`` (file ``i`` is ``buf[starts[i]:starts[i + 1]]``,
+    expected to hold ``rows[i]`` lines; ``present[i]`` False: it could not be read) in one call. Returns the
+    values ``(sum(rows), max_values)`` and counts of all files one after the other, and per file
+    whether it parsed with exactly ``rows[i]`` lines of exactly ``max_values`` values (``vot``
+    False) or of valid VOT lines (``vot`` True)."""
+    n_files = rows.shape[0]
+    total = 0
+    for i in range(n_files):
+        total += rows[i]
+    values = np.zeros((total, max_values), np.float64)
+    counts = np.zeros(total, np.int64)
+    ok = np.zeros(n_files, np.bool_)
+    row0 = 0
+    for i in range(n_files):
+        if present[i]:
+            got = _parse_into(buf, starts[i], starts[i + 1], values, counts, row0, rows[i])
+            if got == rows[i]:
+                if vot:
+                    ok[i] = _vot_lines_valid(values, counts, row0, row0 + got)
+                else:
+                    good = True
+                    for r in range(row0, row0 + got):
+                        if counts[r] != max_values:
+                            good = False
+                            break
+                    ok[i] = good
+        row0 += rows[i]
+    return values, counts, ok
 
 
 def _read_bytes(path: PathLike) -> np.ndarray:
@@ -237,11 +309,81 @@ def read_vot_packed(path: PathLike, n_frames: int | None = None) -> PackedRegion
     return pack_regions(rio.read_vot_trajectory(path, n_frames))
 
 
-def read_boxes_many(paths: Sequence[PathLike], n_frames: Sequence[int]) -> list[np.ndarray]:
-    """:func:`read_boxes` of several files."""
-    return [read_boxes(p, n) for p, n in zip(paths, n_frames)]
+def _read_concat(paths: Sequence[PathLike | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bytes of all files one after the other, the offsets where each starts (and the end), and
+    which files could be read (a missing one contributes no bytes)."""
+    chunks = []
+    present = np.ones(len(paths), np.bool_)
+    for i, path in enumerate(paths):
+        try:
+            with open(path, "rb") as f:  # type: ignore[arg-type]
+                chunks.append(f.read())
+        except (OSError, TypeError):  # missing, a folder, unreadable, or no path (None)
+            chunks.append(b"")
+            present[i] = False
+    starts = np.zeros(len(paths) + 1, np.int64)
+    np.cumsum([len(c) for c in chunks], out=starts[1:])
+    return np.frombuffer(b"".join(chunks), np.uint8), starts, present
+
+
+def _strict_path(paths, i: int, present: np.ndarray, locate: Callable[[int], PathLike | None] | None):
+    """The file the strict reader reads for file ``i`` of a batch: the path itself, or, when it
+    could not be opened, where ``locate(i)`` finds it (e.g. the OTB toolkit's legacy name)."""
+    if present[i] or locate is None:
+        path = paths[i]
+    else:
+        path = locate(i)
+    if path is None:
+        raise FileNotFoundError(f"{paths[i]}: no such result file")
+    return path
+
+
+def read_boxes_concat(
+    paths: Sequence[PathLike | None],
+    n_frames: Sequence[int],
+    locate: Callable[[int], PathLike | None] | None = None,
+) -> np.ndarray:
+    """:func:`read_boxes` of several files, concatenated into one ``(sum(n_frames), 4)`` array:
+    all files read and parsed in one compiled call. A file outside the fast grammar, with another
+    number of lines, or that cannot be opened goes to the strict reader (at ``locate(i)`` when it
+    could not be opened and ``locate`` is given), in order, so the first bad file raises the strict
+    reader's error."""
+    buf, starts, present = _read_concat(paths)
+    rows = np.asarray(n_frames, np.int64).reshape(-1)
+    values, _, ok = _parse_files(buf, starts, present, rows, 4, False)
+    if not ok.all():
+        offsets = np.concatenate([[0], np.cumsum(rows)])
+        for i in np.flatnonzero(~ok).tolist():
+            strict = rio.read_boxes(_strict_path(paths, i, present, locate), int(rows[i]))
+            values[offsets[i] : offsets[i + 1]] = strict
+    return values
+
+
+def read_boxes_many(
+    paths: Sequence[PathLike | None],
+    n_frames: Sequence[int],
+    locate: Callable[[int], PathLike | None] | None = None,
+) -> list[np.ndarray]:
+    """:func:`read_boxes` of several files (:func:`read_boxes_concat`, split per file)."""
+    values = read_boxes_concat(paths, n_frames, locate)
+    return np.split(values, np.cumsum(np.asarray(n_frames, np.int64))[:-1]) if len(paths) else []
 
 
 def read_vot_packed_many(paths: Sequence[PathLike], n_frames: Sequence[int]) -> list[PackedRegions]:
-    """:func:`read_vot_packed` of several files."""
-    return [read_vot_packed(p, n) for p, n in zip(paths, n_frames)]
+    """:func:`read_vot_packed` of several files, read and parsed in one compiled call (a file
+    outside the fast grammar goes to the strict reader, in order, as :func:`read_boxes_concat`)."""
+    buf, starts, present = _read_concat(paths)
+    rows = np.asarray(n_frames, np.int64).reshape(-1)
+    values, counts, ok = _parse_files(buf, starts, present, rows, 8, True)
+    offsets = np.concatenate([[0], np.cumsum(rows)]).tolist()
+    out = []
+    for i in range(len(paths)):
+        lo, hi = offsets[i], offsets[i + 1]
+        if ok[i]:
+            c = counts[lo:hi]
+            width = int(c.max(initial=1))
+            out.append(PackedRegions(np.ascontiguousarray(values[lo:hi, :width]), c))
+        else:
+            strict = rio.read_vot_trajectory(_strict_path(paths, i, present, None), int(rows[i]))
+            out.append(pack_regions(strict))
+    return out
