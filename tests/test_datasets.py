@@ -80,6 +80,20 @@ def test_otb_json_order_indexing_attributes_and_lazy_images(tmp_path, monkeypatc
         ds.select(["Nope"])
 
 
+def test_json_img_names_relative_or_absolute(tmp_path):
+    root = tmp_path / "OTB100"
+    entry = otb_entry("Car", 3, ["IV"])
+    write_json(root, "OTB100", {"Car": entry})
+    # one absolute name among relative ones (a JSON written for another machine's layout): each
+    # name is joined to the dataset root as os.path.join does, the absolute one kept as it is
+    outside = tmp_path / "elsewhere" / "0002.jpg"
+    write_images(tmp_path / "elsewhere", ["0002.jpg"])
+    entry["img_names"][1] = str(outside)
+    (root / "OTB100.json").write_text(json.dumps({"Car": entry}))
+    video = build_dataset("OTB100", root)["Car"]
+    assert video.img_names == [str(root / "Car/img/0001.jpg"), str(outside), str(root / "Car/img/0003.jpg")]
+
+
 def test_otb50_and_cvpr13_are_subsets_of_otb100_json(tmp_path):
     root = tmp_path / "OTB100"
     # Biker is only in OTB50, Boy only in CVPR13, Basketball in both, Alpha in neither

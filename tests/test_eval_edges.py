@@ -158,6 +158,30 @@ def test_eval_tool_scores_without_importing_scipy_and_prints_the_same(tmp_path):
         assert "tracker000" in table and table == outs["scipy-first"].rsplit("RC", 1)[0]
 
 
+def test_eval_tool_pauses_the_cyclic_gc_while_it_evaluates_and_restores_it(tmp_path, monkeypatch):
+    import gc
+
+    from toolkit import bench
+    from toolkit.evaluation import report
+    from tools import eval as tool
+
+    _, ope, _ = bench.generate_result_sets(tmp_path, 2, 2, 30, seed=2)
+    bench.write_dataset_files(ope, tmp_path / "data" / ope.name)
+    seen = []
+    evaluate = report.evaluate
+    monkeypatch.setattr(report, "evaluate", lambda *a, **k: seen.append(gc.isenabled()) or evaluate(*a, **k))
+    argv = ["--tracker_path", str(tmp_path / "results"), "--dataset", "OTB100",
+            "--dataset-root", str(tmp_path / "data" / "OTB100")]  # fmt: skip
+    assert gc.isenabled()
+    assert tool.main(argv) == 0 and gc.isenabled()
+    gc.disable()
+    try:
+        assert tool.main(argv) == 0 and not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+    assert seen == [False, False]
+
+
 def test_num_starts_workers_only_where_the_measured_break_even_is_passed(monkeypatch):
     """--num N: workers per kind of work from the measured break-even (docs/evaluation.md)."""
     from toolkit.evaluation import aggregate

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -221,12 +222,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Python's cyclic garbage collector paused: importing numba and loading its first kernel
+    create ~90 000 long-lived objects, which the default thresholds walk in ~270 collections (0.06 s
+    of a 1 s OTB100 evaluation, measured) that find ~1 300 cyclic objects in all; the evaluation
+    itself makes no cycles worth collecting. Reference counting frees everything else as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
     logger.info("arguments: %s", vars(args))
     try:
-        with _numba_without_scipy():
+        with _numba_without_scipy(), _no_cyclic_gc():
             run_eval(
                 args.tracker_path,
                 args.dataset,
@@ -247,4 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # exit without walking numba's objects again in the interpreter's final collections (0.14 s)
+    gc.freeze()
+    sys.exit(status)
