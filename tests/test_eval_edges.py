@@ -182,6 +182,64 @@ def test_eval_tool_pauses_the_cyclic_gc_while_it_evaluates_and_restores_it(tmp_p
     assert seen == [False, False]
 
 
+def test_small_ope_evaluations_run_without_numba_and_print_the_same(tmp_path):
+    """Below aggregate.COMPILED_MIN_FRAMES tracker-frames an OPE evaluation scores with numpy and
+    the strict reader: numba is never imported (its import and first kernel load, ~0.4 s, would be
+    most of the run), and the tables and JSON are the bytes of the compiled path."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from toolkit import bench
+
+    _, ope, _ = bench.generate_result_sets(tmp_path, 3, 4, 80, seed=4)
+    bench.write_dataset_files(ope, tmp_path / "data" / ope.name)
+    script = textwrap.dedent(
+        """
+        import sys
+        from toolkit.evaluation import aggregate
+        from tools import eval as tool
+        if sys.argv[1] == "compiled":
+            aggregate.COMPILED_MIN_FRAMES["ope"] = 0
+        code = tool.main(["--tracker_path", sys.argv[2], "--dataset", "OTB100",
+                          "--dataset-root", sys.argv[3], "--json", sys.argv[4]])
+        print("RC", code, "NUMBA", "numba" in sys.modules)
+        """
+    )
+    outs = {}
+    for mode in ("small", "compiled"):
+        data = tmp_path / "data" / "OTB100"
+        args = [mode, str(tmp_path / "results"), str(data), str(tmp_path / f"{mode}.json")]
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outs[mode] = done.stdout
+    assert outs["small"].endswith("RC 0 NUMBA False\n"), outs["small"]
+    assert outs["compiled"].endswith("RC 0 NUMBA True\n")
+    assert outs["small"].rsplit("RC", 1)[0] == outs["compiled"].rsplit("RC", 1)[0]
+    assert "tracker000" in outs["small"]
+    assert (tmp_path / "small.json").read_bytes() == (tmp_path / "compiled.json").read_bytes()
+
+
+def test_evaluate_compiles_only_past_the_measured_size(tmp_path, monkeypatch):
+    from toolkit import bench
+
+    _, ope, _ = bench.generate_result_sets(tmp_path, 3, 2, 50, seed=5)
+    seen = []
+    real = aggregate.evaluate_ope_tracker
+    monkeypatch.setattr(
+        aggregate, "evaluate_ope_tracker", lambda *a, **k: seen.append(k["compiled"]) or real(*a, **k)
+    )
+    root = tmp_path / "results" / "OTB100"
+    small = aggregate.evaluate(ope, root, ["tracker000", "tracker001", "tracker002"])
+    monkeypatch.setitem(aggregate.COMPILED_MIN_FRAMES, "ope", 3 * 2 * 50)  # 3 trackers x 100 frames
+    big = aggregate.evaluate(ope, root, ["tracker000", "tracker001", "tracker002"])
+    assert seen == [False] * 3 + [True] * 3
+    assert small == big
+
+
 def test_num_starts_workers_only_where_the_measured_break_even_is_passed(monkeypatch):
     """--num N: workers per kind of work from the measured break-even (docs/evaluation.md)."""
     from toolkit.evaluation import aggregate

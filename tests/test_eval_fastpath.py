@@ -326,6 +326,8 @@ def test_ope_tracker_fast_equals_reference(tmp_path, seed):
     fast = aggregate.evaluate_ope_tracker(ds, tmp_path, "t", fast=True)
     ref = aggregate.evaluate_ope_tracker(ds, tmp_path, "t", fast=False)
     assert _equal(fast, ref)
+    # the numpy path of small evaluations (no numba): the same numbers too
+    assert _equal(aggregate.evaluate_ope_tracker(ds, tmp_path, "t", fast=True, compiled=False), ref)
     assert not math.isnan(fast["success_auc"]) and 0 < fast["success_auc"] < 1
 
 

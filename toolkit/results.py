@@ -28,6 +28,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Union
 
@@ -221,12 +222,30 @@ def _parse_numbers(path: PathLike, lineno: int, line: str) -> list[float]:
     return values
 
 
+def _comma_boxes(lines: list[str]) -> np.ndarray | None:
+    """The ``(N, 4)`` values of lines that each hold exactly 3 commas and 4 finite numbers, parsed
+    in one pass (the same ``float()`` of the same fields as the line by line loop, 3-4x faster);
+    ``None`` for anything else, which the loop then reads or reports with the line's number."""
+    if not lines or not all(n == 3 for n in map(str.count, lines, repeat(",", len(lines)))):
+        return None
+    try:
+        values = list(map(float, ",".join(lines).split(",")))
+    except ValueError:
+        return None
+    if not all(map(math.isfinite, values)):
+        return None
+    return np.array(values, dtype=np.float64).reshape(len(lines), 4)
+
+
 def read_boxes(path: PathLike, n_frames: int | None = None) -> np.ndarray:
     """Read an OPE / GOT-10k trajectory as ``(N, 4)`` float64 ``[x, y, w, h]``.
 
     Values are separated by ``','`` (PySOT), tabs or spaces; every line must hold 4 numbers.
     """
     lines = _read_lines(path, n_frames)
+    fast = _comma_boxes(lines)
+    if fast is not None:
+        return fast
     out = np.empty((len(lines), 4), dtype=np.float64)
     for i, line in enumerate(lines):
         values = _parse_numbers(path, i + 1, line)

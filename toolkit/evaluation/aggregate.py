@@ -31,8 +31,7 @@ import numpy as np
 from toolkit import results as rio
 from toolkit import rules
 
-from . import ar, eao, f1, ope
-from .region import pack_regions
+from . import eao, f1, ope
 
 if TYPE_CHECKING:
     from toolkit.datasets import Dataset
@@ -114,6 +113,17 @@ def _ope_path(dataset: Dataset, root: str | Path, tracker: str, video: str) -> P
     return rio.result_path(root, tracker, video, dataset.protocol)
 
 
+def _ope_path_checked(dataset: Dataset, root: str | Path, tracker: str, video: str) -> str | Path:
+    """:func:`_ope_path` (:func:`_find_ope_file` for OPE datasets), an error naming the expected
+    file when there is none."""
+    if dataset.protocol == "ope":
+        path = _find_ope_file(root, tracker, video)
+        if path is None:
+            raise FileNotFoundError(f"{rio.result_path(root, tracker, video, 'ope')}: no such result file")
+        return path
+    return _ope_path(dataset, root, tracker, video)
+
+
 def _find_ope_file(root: str | Path, tracker: str, video: str) -> str | Path | None:
     """:func:`toolkit.results.find_ope_result`, the usual ``<tracker>/<video>.txt`` found by one
     ``stat`` on a plain string (no Path objects: 3000 files per 50-tracker OTB evaluation)."""
@@ -136,27 +146,38 @@ _PREPARED: dict[tuple[int, str], tuple[Any, Any]] = {}
 
 
 def evaluate_ope_tracker(
-    dataset: Dataset, root: str | Path, tracker: str, fast: bool = True
+    dataset: Dataset, root: str | Path, tracker: str, fast: bool = True, compiled: bool = True
 ) -> dict[str, Any]:
     """OPE metrics of one tracker: per-video curves, dataset scores and per-attribute scores.
 
-    ``fast`` (default): every video in one array pass (:mod:`.fastpath`, files read by
-    :mod:`.fastread`); ``False``: the per-video reference code. Both give the same numbers."""
+    ``fast`` (default): every video in one array pass (:mod:`.opebatch`); with ``compiled``, files
+    read by :mod:`.fastread` and frames scored by :mod:`.fastpath` (numba), else the strict reader
+    and numpy (no numba import: small evaluations, :data:`COMPILED_MIN_FRAMES`). ``fast=False``:
+    the per-video reference code. All give the same numbers."""
     success, precision, norm_precision = {}, {}, {}
     if fast:
-        from . import fastpath, fastread
+        from . import opebatch
 
-        prep = _prepared(dataset, "ope", lambda: fastpath.OpePrep(list(dataset)))
+        prep = _prepared(dataset, "ope", lambda: opebatch.OpePrep(list(dataset)))
         names = dataset.names
-        if dataset.protocol == "ope":  # <tracker>/<video>.txt as plain strings: 3000 files for OTB x 50
+        if not compiled:
+            files = [_ope_path_checked(dataset, root, tracker, name) for name in names]
+            pred = [rio.read_boxes(path, n) for path, n in zip(files, prep.n_frames)]
+        elif dataset.protocol == "ope":  # <tracker>/<video>.txt as plain strings: 3000 files for OTB x 50
+            from . import fastread
+
             folder = os.path.join(root, tracker, "")
-            paths = [folder + name + ".txt" for name in names]
+            pred = fastread.read_boxes_concat(
+                [folder + name + ".txt" for name in names],
+                prep.n_frames,
+                locate=lambda i: _ope_path(dataset, root, tracker, names[i]),
+            )
         else:
+            from . import fastread
+
             paths = [rio.result_path(root, tracker, name, dataset.protocol) for name in names]
-        pred = fastread.read_boxes_concat(
-            paths, prep.n_frames, locate=lambda i: _ope_path(dataset, root, tracker, names[i])
-        )
-        s_all, p_all, q_all = fastpath.ope_curves(prep, pred)
+            pred = fastread.read_boxes_concat(paths, prep.n_frames)
+        s_all, p_all, q_all = opebatch.ope_curves(prep, pred, compiled=compiled)
         # the curves as lists, one tolist per (V, T) array (row i of a.tolist() is a[i].tolist())
         success = dict(zip(names, s_all.tolist()))
         precision = dict(zip(names, p_all.tolist()))
@@ -262,7 +283,7 @@ def _vot_run_files(root: str | Path, tracker: str, video: str, repetitions: int)
 def _evaluate_vot_tracker_fast(
     dataset: Dataset, root: str | Path, tracker: str, interval: tuple[int, int]
 ) -> dict[str, Any]:
-    from . import fastpath
+    from . import ar, fastpath
 
     edition = rules.rules_for(dataset.name)
     gts = _prepared(dataset, "vot_gt", lambda: fastpath.prepare_vot_gt(dataset))
@@ -294,6 +315,7 @@ def _evaluate_vot_tracker_fast(
 def _vot_report(
     overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval, empty_frames=0
 ) -> dict[str, Any]:
+    from . import ar
     out: dict[str, Any] = dict(ar.accuracy_robustness(overlaps, failures))
     # frames where region and ground truth both cover no pixel: NaN, not averaged (PySOT convention)
     out["empty_overlap_frames"] = int(empty_frames)
@@ -324,6 +346,8 @@ def evaluate_vot_tracker(
     ``fast`` (default): both overlap series of a run in one compiled pass, EAO fragments cut once
     per tracker (:mod:`.fastpath`, files read by :mod:`.fastread`); ``False``: the reference code.
     Both give the same numbers."""
+    from . import ar
+    from .region import pack_regions
     if fast:
         return _evaluate_vot_tracker_fast(dataset, root, tracker, interval)
     runs = _read_vot_runs(dataset, Path(root), tracker)
@@ -383,11 +407,13 @@ def evaluate_vot_official_tracker(
 
 
 def _failure_counts(runs: Mapping[str, list[list[list[float]]]]) -> dict[str, list[int]]:
+    from . import ar
     return {v: [ar.calculate_failures(t)[0] for t in reps] for v, reps in runs.items()}
 
 
 def evaluate_longterm_tracker(dataset: Dataset, root: str | Path, tracker: str) -> dict[str, Any]:
     """PySOT's long-term precision / recall / F1 of one tracker."""
+    from . import ar
     data = []
     for video in dataset:
         traj = rio.read_vot_trajectory(rio.result_path(root, tracker, video.name, "longterm"), len(video))
@@ -437,12 +463,14 @@ def evaluate_tracker(
     tracker: str,
     convention: str = "pysot",
     eao_interval: tuple[int, int] | None = None,
+    compiled: bool = True,
 ) -> dict[str, Any]:
     """Metrics of one tracker on one dataset (see the module docstring for the kinds);
-    ``eao_interval`` overrides the dataset's (VOT only)."""
+    ``eao_interval`` overrides the dataset's (VOT only); ``compiled`` False: OPE frames scored
+    without numba (:func:`evaluate_ope_tracker`)."""
     kind = dataset.protocol
     if kind in ("ope", "got10k"):
-        return evaluate_ope_tracker(dataset, root, tracker)
+        return evaluate_ope_tracker(dataset, root, tracker, compiled=compiled)
     if kind == "longterm":
         return evaluate_longterm_tracker(dataset, root, tracker)
     interval = tuple(eao_interval) if eao_interval is not None else vot_interval(dataset.name, convention)
@@ -451,9 +479,9 @@ def evaluate_tracker(
     return evaluate_vot_tracker(dataset, root, tracker, interval)
 
 
-def _evaluate_job(job: tuple[Any, str, str, str, Any]) -> tuple[str, dict[str, Any]]:
-    dataset, root, tracker, convention, interval = job
-    return tracker, evaluate_tracker(dataset, root, tracker, convention, interval)
+def _evaluate_job(job: tuple[Any, str, str, str, Any, bool]) -> tuple[str, dict[str, Any]]:
+    dataset, root, tracker, convention, interval, compiled = job
+    return tracker, evaluate_tracker(dataset, root, tracker, convention, interval, compiled)
 
 
 def evaluate(
@@ -489,10 +517,11 @@ def evaluate(
     check_complete(dataset, root, trackers)
     if dataset.protocol in ("vot", "longterm"):
         _ = [(v.width, v.height) for v in dataset]  # read image sizes once, before forking workers
-    jobs = [(dataset, str(root), t, convention, eao_interval) for t in trackers]
     frames = sum(len(v) for v in dataset)  # tracker-frames per tracker (per repetition)
     if dataset.protocol == "vot":
         frames *= max(1, len(rio.vot_repetition_paths(root, trackers[0], dataset.names[0])))
+    compiled = frames * len(trackers) >= COMPILED_MIN_FRAMES.get(dataset.protocol, 0)
+    jobs = [(dataset, str(root), t, convention, eao_interval, compiled) for t in trackers]
     min_frames = min_frames_per_worker(dataset.protocol, convention)
     results = _run_jobs(jobs, num, f"eval {dataset.name}" if progress else None, frames, min_frames)
     return _report(dataset, convention, results)
@@ -511,6 +540,12 @@ def _check_arguments(dataset: Dataset, convention: str, eao_interval: tuple[int,
     if dataset.protocol == "vot" and eao_interval is None:
         vot_interval(dataset.name, convention)
 
+
+#: Tracker-frames from which an evaluation of a kind of results scores them with numba's kernels
+#: (below, with numpy and the strict reader, without importing numba): importing numba and loading
+#: its first kernel costs ~0.43 s per process, the numpy path ~X ms more per 30 000 tracker-frames
+#: (docs/evaluation.md, "Small evaluations"). VOT overlaps always need the compiled rasteriser.
+COMPILED_MIN_FRAMES = {"ope": 250_000, "got10k": 250_000}
 
 #: Tracker-frames each worker process must get before ``--num`` starts it, per kind of work
 #: (``"<protocol>/<convention>"``, or the protocol alone): where a worker's start and the transfer of

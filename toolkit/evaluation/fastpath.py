@@ -520,33 +520,6 @@ def _fragment_tag_fraction(spans, csums: list[np.ndarray]) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------- OPE
-class OpePrep:
-    """Ground truth of an OPE dataset prepared once for every tracker: the scored frames of all
-    videos concatenated, their gt boxes, centres and normalised centres, and validity masks."""
-
-    def __init__(self, videos):
-        self.names = [v.name for v in videos]
-        self.n_frames = [len(v) for v in videos]
-        keeps, gts = [], []
-        for v in videos:
-            gt = np.asarray(v.gt_traj, np.float64)
-            keep = np.ones(len(gt), bool) if v.absent is None else np.asarray(v.absent) == 1
-            keeps.append(keep)
-            gts.append(gt[keep])
-        self.keeps = keeps
-        self.all_kept = all(bool(k.all()) for k in keeps)  # no absent frames: whole files
-        self.counts = np.array([len(g) for g in gts], np.int64)
-        self.video_of = np.repeat(np.arange(len(gts)), self.counts)
-        self.gt = np.concatenate(gts) if gts else np.zeros((0, 4))
-        with np.errstate(invalid="ignore"):
-            self.iou_mask = np.sum(self.gt[:, 2:] > 0, axis=1) == 2
-        self.gt_center = ope.box_center(self.gt)
-        self.gt_norm_center = ope.box_norm_center(self.gt, self.gt[:, 2:4])
-        with np.errstate(invalid="ignore"):
-            self.center_mask = np.sum(self.gt_center > 0, axis=1) == 2
-            self.norm_center_mask = np.sum(self.gt_norm_center > 0, axis=1) == 2
-
-
 @numba.njit(cache=True)
 def _np_max(a, b):
     """``np.maximum`` of two floats (NaN propagates)."""
@@ -685,37 +658,16 @@ def _ope_histograms(
     return hs, hp, hn
 
 
-def ope_curves(
-    prep: OpePrep, preds: list[np.ndarray] | np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Success (V, 21), precision (V, 51) and normalised precision (V, 51) curves of every video,
-    equal to :func:`.ope.success_curve`, :func:`.ope.precision_curve` and
-    :func:`.ope.norm_precision_curve` per video (one compiled pass over all frames of a tracker).
-    ``preds``: each video's ``(N, 4)`` boxes, or all of them concatenated in the videos' order."""
-    n_videos = len(prep.names)
-    if isinstance(preds, np.ndarray):
-        pred = preds if prep.all_kept else preds[np.concatenate(prep.keeps)]
-    elif not preds:
-        pred = np.zeros((0, 4))
-    elif prep.all_kept:
-        pred = np.concatenate(preds)
-    else:
-        pred = np.concatenate([p[k] for p, k in zip(preds, prep.keeps)])
-    hs, hp, hn = _ope_histograms(
-        prep.gt, np.ascontiguousarray(pred, np.float64), prep.video_of, n_videos, prep.iou_mask,
-        prep.gt_center, prep.center_mask, prep.gt_norm_center, prep.norm_center_mask,
-        ope.SUCCESS_THRESHOLDS.astype(np.float64), ope.PRECISION_THRESHOLDS.astype(np.float64),
-        ope.NORM_PRECISION_THRESHOLDS.astype(np.float64),
-    )  # fmt: skip
-    denom = np.array(prep.n_frames, np.float64)[:, None]
-    t = len(ope.SUCCESS_THRESHOLDS)
-    success = np.cumsum(hs[:, ::-1], axis=1)[:, ::-1][:, 1:] / denom  # iou > thr[i] <=> bin > i
-    precision = np.cumsum(hp, axis=1)[:, : len(ope.PRECISION_THRESHOLDS)] / denom  # bin <= i
-    norm = np.cumsum(hn, axis=1)[:, : len(ope.NORM_PRECISION_THRESHOLDS)] / denom
-    assert success.shape[1] == t
-    return success, precision, norm
-
-
 def prepare_vot_gt(videos) -> dict[str, VotGt]:
     """:class:`VotGt` of every video (shared by all trackers)."""
     return {v.name: VotGt(v.gt_traj, (v.width, v.height)) for v in videos}
+
+
+def ope_histograms(prep, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_ope_histograms` of an :class:`.opebatch.OpePrep` and the scored frames' ``(N, 4)``
+    float64 predictions (C-contiguous)."""
+    return _ope_histograms(
+        prep.gt, pred, prep.video_of, len(prep.names), prep.iou_mask, prep.gt_center, prep.center_mask,
+        prep.gt_norm_center, prep.norm_center_mask, ope.SUCCESS_THRESHOLDS.astype(np.float64),
+        ope.PRECISION_THRESHOLDS.astype(np.float64), ope.NORM_PRECISION_THRESHOLDS.astype(np.float64),
+    )  # fmt: skip

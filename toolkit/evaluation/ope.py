@@ -53,13 +53,30 @@ def overlap_ratio(rect1: np.ndarray, rect2: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(iou), iou, 0.0)
 
 
-def success_overlap(gt_bb: np.ndarray, result_bb: np.ndarray, n_frame: int) -> np.ndarray:
-    """Success curve (21,): fraction of ``n_frame`` frames with IoU > each threshold; frames whose
-    gt has w <= 0 or h <= 0 never succeed."""
+def frame_overlaps(gt_bb: np.ndarray, result_bb: np.ndarray) -> np.ndarray:
+    """Per-frame IoU of ``(N, 4)`` gt and result boxes (:func:`overlap_ratio`), -1 where the gt has
+    w <= 0 or h <= 0 (such a frame never succeeds)."""
     iou = np.full(len(gt_bb), -1.0)
     with np.errstate(invalid="ignore"):
         mask = np.sum(gt_bb[:, 2:] > 0, axis=1) == 2
     iou[mask] = overlap_ratio(gt_bb[mask], result_bb[mask])
+    return iou
+
+
+def center_errors(gt_center: np.ndarray, result_center: np.ndarray) -> np.ndarray:
+    """Per-frame distance of ``(N, 2)`` centres, -1 where the gt centre has a coordinate <= 0 (or
+    NaN): such a frame is precise at every threshold, as in PySOT."""
+    dist = np.full(len(gt_center), -1.0)
+    with np.errstate(invalid="ignore"):
+        mask = np.sum(gt_center > 0, axis=1) == 2
+    dist[mask] = np.sqrt(np.sum(np.power(gt_center[mask] - result_center[mask], 2), axis=1))
+    return dist
+
+
+def success_overlap(gt_bb: np.ndarray, result_bb: np.ndarray, n_frame: int) -> np.ndarray:
+    """Success curve (21,): fraction of ``n_frame`` frames with IoU > each threshold; frames whose
+    gt has w <= 0 or h <= 0 never succeed."""
+    iou = frame_overlaps(gt_bb, result_bb)
     success = np.zeros(len(SUCCESS_THRESHOLDS))
     for i, thr in enumerate(SUCCESS_THRESHOLDS):
         success[i] = np.sum(iou > thr) / float(n_frame)
@@ -72,10 +89,7 @@ def success_error(
     """Precision curve: fraction of ``n_frame`` frames whose centre distance is <= each threshold;
     frames whose gt centre has a coordinate <= 0 have distance -1 (always counted, as in PySOT).
     Centres are ``(N, 2)``."""
-    dist = np.full(len(gt_center), -1.0)
-    with np.errstate(invalid="ignore"):
-        mask = np.sum(gt_center > 0, axis=1) == 2
-    dist[mask] = np.sqrt(np.sum(np.power(gt_center[mask] - result_center[mask], 2), axis=1))
+    dist = center_errors(gt_center, result_center)
     success = np.zeros(len(thresholds))
     for i, thr in enumerate(thresholds):
         success[i] = np.sum(dist <= thr) / float(n_frame)
