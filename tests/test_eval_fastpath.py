@@ -218,6 +218,31 @@ def _random_region(rng: np.random.Generator, w: int, h: int, finite: bool = Fals
     return [x, y, bw, bh]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_eao_spans_clipped_from_the_accuracy_spans_equal_their_own_computation(seed):
+    """The EAO bounds' ground-truth table is the accuracy bounds' table clipped by one pixel: the
+    same rows, spans, pixel counts and boxes as rasterising for the EAO bounds directly, and no
+    frame is called safe that the direct computation finds fragile."""
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(30, 120)), int(rng.integers(30, 120))
+    regions = [_random_region(rng, w, h) for _ in range(500)]
+    regions += [[0, 0, w + 5, 0, w + 5, h + 5, 0, h + 5], [w - 1.0, h - 1.0, 1.0, 1.0], [w, h, 3.0, 3.0],
+                [0.0, h - 0.4, w, 0.9], [w - 0.6, 0.0, 0.9, h]]  # fmt: skip
+    packed = pack_regions(regions)
+    small, large = fastpath._bounds(w - 1, h - 1), fastpath._bounds(w, h)
+    direct = fastpath._gt_spans(packed.values, packed.counts, small)
+    table = fastpath._gt_spans(packed.values, packed.counts, large)
+    row0, nrows, rowptr, starts, ends, _, safe, boxes = table
+    clipped = fastpath._clip_spans(row0, nrows, rowptr, starts, ends, safe, boxes, small)
+    for k in (0, 1, 2, 5, 7):  # row0, nrows, rowptr, total, boxes
+        assert np.array_equal(clipped[k], direct[k]), k
+    used = direct[2][-1]
+    assert np.array_equal(clipped[3][:used], direct[3][:used])
+    assert np.array_equal(clipped[4][:used], direct[4][:used])
+    assert not np.any(clipped[6] & ~direct[6])
+    assert np.sum(nrows) > np.sum(direct[1]) > 0  # some frames reach the accuracy bounds' last row
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_vot_overlaps_equal_the_reference_kernel(seed):
     rng = np.random.default_rng(seed)

@@ -151,6 +151,50 @@ def _gt_spans(gv, gc, bounds):
 
 
 @numba.njit(cache=True)
+def _clip_spans(row0, nrows, rowptr, starts, ends, safe, boxes, bounds):
+    """:func:`_gt_spans` for ``bounds`` from its table for bounds one pixel larger (PySOT's EAO
+    bounds ``(w - 1, h - 1)`` from the accuracy bounds ``(w, h)``): the same rounded polygons and
+    scan-line nodes, so the rows up to the new last one, their spans clipped to the new width
+    (spans are sorted, so those starting past it end the row). A frame unsafe for the larger bounds
+    stays unsafe (a fragile node in the dropped row only sends it to the exact reference kernel)."""
+    n = row0.shape[0]
+    height = np.int64(bounds[1]) + 1
+    width = np.int64(bounds[3]) + 1
+    new_row0 = np.zeros(n, np.int64)
+    new_nrows = np.zeros(n, np.int64)
+    for f in range(n):
+        keep = min(row0[f] + nrows[f], height) - row0[f]
+        if keep > 0:
+            new_row0[f] = row0[f]
+            new_nrows[f] = keep
+    new_rowptr = np.zeros(new_nrows.sum() + 1, np.int64)
+    new_starts = np.empty(starts.shape[0], np.int64)
+    new_ends = np.empty(ends.shape[0], np.int64)
+    total = np.zeros(n, np.int64)
+    new_boxes = boxes.copy()
+    base = 0
+    new_base = 0
+    pos = 0
+    for f in range(n):
+        for rr in range(new_nrows[f]):
+            new_rowptr[new_base + rr] = pos
+            for q in range(rowptr[base + rr], rowptr[base + rr + 1]):
+                if starts[q] >= width:
+                    break
+                e = ends[q] if ends[q] < width else width - 1
+                new_starts[pos] = starts[q]
+                new_ends[pos] = e
+                total[f] += e - starts[q] + 1
+                pos += 1
+        base += nrows[f]
+        new_base += new_nrows[f]
+        new_boxes[f, 1] = boxes[f, 1] if boxes[f, 1] < bounds[1] else bounds[1]
+        new_boxes[f, 3] = boxes[f, 3] if boxes[f, 3] < bounds[3] else bounds[3]
+    new_rowptr[new_base] = pos
+    return new_row0, new_nrows, new_rowptr, new_starts, new_ends, total, safe.copy(), new_boxes
+
+
+@numba.njit(cache=True)
 def _frame_base(nrows):
     out = np.zeros(nrows.shape[0], np.int64)
     acc = 0
@@ -346,12 +390,11 @@ class VotGt:
         self.packed = pack_regions(gt_traj)
         self.bound_ar = _bounds(w, h)
         self.bound_eao = _bounds(w - 1, h - 1)
-        self.tab_ar = self._table(self.bound_ar)
-        self.tab_eao = self._table(self.bound_eao)
-
-    def _table(self, bounds: np.ndarray) -> tuple:
-        spans = _gt_spans(self.packed.values, self.packed.counts, bounds)
-        return (*spans, _frame_base(spans[1]))
+        spans = _gt_spans(self.packed.values, self.packed.counts, self.bound_ar)
+        self.tab_ar = (*spans, _frame_base(spans[1]))
+        row0, nrows, rowptr, starts, ends, _, safe, boxes = spans
+        clipped = _clip_spans(row0, nrows, rowptr, starts, ends, safe, boxes, self.bound_eao)
+        self.tab_eao = (*clipped, _frame_base(clipped[1]))
 
 
 def vot_run_overlaps(
