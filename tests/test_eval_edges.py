@@ -117,20 +117,30 @@ def test_ope_norm_precision_depends_on_ground_truth_size(tmp_path):
     assert sum(want["norm_precision"]["wide"]) > 2 * sum(want["norm_precision"]["tall"])
 
 
-def test_eval_tool_scores_without_importing_scipy_and_prints_the_same(tmp_path):
-    """tools/eval.py hides scipy from numba's BLAS probe while it evaluates (start-up); the tables
-    are the same bytes as in a process that imported scipy first, and scipy imports afterwards."""
+def _run_script(script: str, args: list[str]) -> str:
+    """stdout of ``python -c script *args`` run from the repository root (a fresh process: what it
+    imports is its own); fails the test on a non-zero exit."""
     import subprocess
     import sys
     import textwrap
 
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_eval_tool_scores_without_importing_scipy_and_prints_the_same(tmp_path):
+    """tools/eval.py hides scipy from numba's BLAS probe while it evaluates (start-up); the tables
+    are the same bytes as in a process that imported scipy first, and scipy imports afterwards."""
     from toolkit import bench
 
     vot, ope, _ = bench.generate_result_sets(tmp_path, 2, 3, 120, seed=1)
     for ds in (vot, ope):
         bench.write_dataset_files(ds, tmp_path / "data" / ds.name)
-    script = textwrap.dedent(
-        """
+    script = """
         import sys
         if sys.argv[1] == "scipy-first":
             import scipy.linalg  # noqa: F401
@@ -140,18 +150,12 @@ def test_eval_tool_scores_without_importing_scipy_and_prints_the_same(tmp_path):
         hidden = "scipy" not in sys.modules
         import scipy.linalg  # importable again
         print("RC", code, "HIDDEN", hidden)
-        """
-    )
+    """
     for name in ("VOT2018", "OTB100"):
         outs = {}
         for mode in ("plain", "scipy-first"):
             args = [mode, str(tmp_path / "results"), name, str(tmp_path / "data" / name)]
-            done = subprocess.run(
-                [sys.executable, "-c", script, *args],
-                capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=300,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stderr
-            outs[mode] = done.stdout
+            outs[mode] = _run_script(script, args)
         assert outs["plain"].endswith("RC 0 HIDDEN True\n"), outs["plain"]
         assert outs["scipy-first"].endswith("RC 0 HIDDEN False\n")
         table = outs["plain"].rsplit("RC", 1)[0]
@@ -186,16 +190,11 @@ def test_small_ope_evaluations_run_without_numba_and_print_the_same(tmp_path):
     """Below aggregate.COMPILED_MIN_FRAMES tracker-frames an OPE evaluation scores with numpy and
     the strict reader: numba is never imported (its import and first kernel load, ~0.4 s, would be
     most of the run), and the tables and JSON are the bytes of the compiled path."""
-    import subprocess
-    import sys
-    import textwrap
-
     from toolkit import bench
 
     _, ope, _ = bench.generate_result_sets(tmp_path, 3, 4, 80, seed=4)
     bench.write_dataset_files(ope, tmp_path / "data" / ope.name)
-    script = textwrap.dedent(
-        """
+    script = """
         import sys
         from toolkit.evaluation import aggregate
         from tools import eval as tool
@@ -204,18 +203,12 @@ def test_small_ope_evaluations_run_without_numba_and_print_the_same(tmp_path):
         code = tool.main(["--tracker_path", sys.argv[2], "--dataset", "OTB100",
                           "--dataset-root", sys.argv[3], "--json", sys.argv[4]])
         print("RC", code, "NUMBA", "numba" in sys.modules)
-        """
-    )
+    """
     outs = {}
     for mode in ("small", "compiled"):
         data = tmp_path / "data" / "OTB100"
         args = [mode, str(tmp_path / "results"), str(data), str(tmp_path / f"{mode}.json")]
-        done = subprocess.run(
-            [sys.executable, "-c", script, *args],
-            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=300,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        outs[mode] = done.stdout
+        outs[mode] = _run_script(script, args)
     assert outs["small"].endswith("RC 0 NUMBA False\n"), outs["small"]
     assert outs["compiled"].endswith("RC 0 NUMBA True\n")
     assert outs["small"].rsplit("RC", 1)[0] == outs["compiled"].rsplit("RC", 1)[0]
