@@ -14,5 +14,10 @@ The report on result folders (these read files; the modules above do not):
 * :mod:`.tables` - PySOT's printed tables; :mod:`.json_report` - the JSON report;
 * :mod:`.report` - the three in one import (what ``tools/eval.py`` uses).
 
+The fast paths behind :mod:`.aggregate` (the same bits as the per-video reference code, tested):
+:mod:`.fastread` (every result file of a tracker parsed in one numba call), :mod:`.fastpath` (the
+compiled VOT span overlaps and OPE histograms), :mod:`.opebatch` (OPE curves of all videos at once,
+compiled or, for small evaluations, numpy without importing numba).
+
 The generated benchmark set that times all this is :mod:`toolkit.bench`.
 """
