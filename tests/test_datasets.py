@@ -435,3 +435,65 @@ def test_gt_rows_in_one_conversion_equal_the_row_by_row_conversion():
             continue
         with pytest.raises(DatasetFormatError, match=message):
             gt_array(rows, "x.json: video v")
+
+
+# ---------------------------------------------------------------------------- image size from headers
+def _exif_orientation_segment(orientation: int) -> bytes:
+    """A JPEG APP1 segment with a one-entry EXIF IFD: the orientation tag (0x0112)."""
+    import struct
+
+    tiff = b"MM\x00*" + struct.pack(">IH", 8, 1) + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
+    body = b"Exif\x00\x00" + tiff + struct.pack(">I", 0)
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
+
+
+def test_image_size_from_headers_is_what_decoding_gives(tmp_path):
+    """toolkit.datasets.imagesize.header_size gives cv2.imdecode(IMREAD_COLOR)'s width and height for
+    JPEG (baseline, progressive, grey, with a comment and an ICC-like APP2 segment) and PNG (colour,
+    grey, 16-bit), and None where it cannot be sure (EXIF, which OpenCV may rotate by; other formats;
+    truncated headers; missing files), where the sequence decodes instead."""
+    from toolkit.datasets.base import Sequence
+    from toolkit.datasets.imagesize import header_size
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for w, h in ((1, 1), (37, 23), (640, 360), (17, 301)):
+        img = rng.integers(0, 255, (h, w, 3), np.uint8)
+        grey = img[..., 0]
+        encoded = {
+            "base.jpg": cv2.imencode(".jpg", img)[1].tobytes(),
+            "prog.jpg": cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes(),
+            "grey.jpg": cv2.imencode(".jpg", grey)[1].tobytes(),
+            "rgb.png": cv2.imencode(".png", img)[1].tobytes(),
+            "grey16.png": cv2.imencode(".png", grey.astype(np.uint16) * 257)[1].tobytes(),
+        }
+        jpg = encoded["base.jpg"]
+        comment = b"\xff\xfe\x00\x07hello"
+        app2 = b"\xff\xe2" + (4002).to_bytes(2, "big") + bytes(4000)
+        encoded["segments.jpg"] = jpg[:2] + comment + app2 + b"\xff\xff" + jpg[2:]  # a fill byte too
+        for name, data in encoded.items():
+            path = tmp_path / f"{w}x{h}_{name}"
+            path.write_bytes(data)
+            cases.append((path, (w, h)))
+    for path, size in cases:
+        decoded = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
+        assert (decoded.shape[1], decoded.shape[0]) == size
+        assert header_size(path) == size, path.name
+    # EXIF orientation 6: OpenCV turns the image; the header is not trusted, the sequence decodes
+    img = rng.integers(0, 255, (30, 50, 3), np.uint8)
+    jpg = cv2.imencode(".jpg", img)[1].tobytes()
+    rotated = tmp_path / "rotated.jpg"
+    rotated.write_bytes(jpg[:2] + _exif_orientation_segment(6) + jpg[2:])
+    assert header_size(rotated) is None
+    seq = Sequence("rot", [str(rotated)], np.array([[1.0, 1.0, 5.0, 5.0]]))
+    assert (seq.width, seq.height) == (30, 50)  # as decoded: turned by 90 degrees
+    bmp = tmp_path / "a.bmp"
+    cv2.imwrite(str(bmp), img)
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(jpg[:20])
+    png = cv2.imencode(".png", img)[1].tobytes()
+    exif_png = tmp_path / "exif.png"  # an eXIf chunk before the image data (CRC not checked here)
+    exif_png.write_bytes(png[:33] + (4).to_bytes(4, "big") + b"eXIfMM\x00*" + bytes(4) + png[33:])
+    for path in (bmp, truncated, exif_png, tmp_path / "missing.jpg"):
+        assert header_size(path) is None, path.name
+    assert (Sequence("bmp", [str(bmp)], np.array([[1.0, 1.0, 5.0, 5.0]])).width) == 50

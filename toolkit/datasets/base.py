@@ -20,6 +20,8 @@ import numpy as np
 
 from toolkit.boxes import bounding_rect
 
+from .imagesize import header_size
+
 logger = logging.getLogger(__name__)
 
 #: Per-frame VOT tags in PySOT's annotation files, in PySOT's order.
@@ -104,8 +106,12 @@ class Sequence:
 
     def _image_size(self) -> tuple[int, int]:
         if self._size is None:
-            img = self.load_image(0)
-            self._size = (int(img.shape[1]), int(img.shape[0]))
+            # from the first image's header when that is certain (JPEG, PNG: no decoding, no
+            # OpenCV import), else by decoding it (which also names the file if it is bad)
+            self._size = header_size(self.img_names[0]) if self.img_names else None
+            if self._size is None:
+                img = self.load_image(0)
+                self._size = (int(img.shape[1]), int(img.shape[0]))
         return self._size
 
     # ------------------------------------------------------------------ frames
