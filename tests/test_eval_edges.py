@@ -163,19 +163,26 @@ def test_eval_tool_scores_without_importing_scipy_and_prints_the_same(tmp_path):
 
 
 def test_eval_tool_pauses_the_cyclic_gc_while_it_evaluates_and_restores_it(tmp_path, monkeypatch):
+    """Off while evaluating (start-up), on while plotting (figures are reference cycles), and the
+    caller's setting afterwards."""
     import gc
 
+    import toolkit.visualization
     from toolkit import bench
     from toolkit.evaluation import report
     from tools import eval as tool
 
     _, ope, _ = bench.generate_result_sets(tmp_path, 2, 2, 30, seed=2)
     bench.write_dataset_files(ope, tmp_path / "data" / ope.name)
-    seen = []
+    seen, plotting = [], []
     evaluate = report.evaluate
     monkeypatch.setattr(report, "evaluate", lambda *a, **k: seen.append(gc.isenabled()) or evaluate(*a, **k))
+    monkeypatch.setattr(
+        toolkit.visualization, "draw_report", lambda *a, **k: plotting.append(gc.isenabled()) or []
+    )
     argv = ["--tracker_path", str(tmp_path / "results"), "--dataset", "OTB100",
-            "--dataset-root", str(tmp_path / "data" / "OTB100")]  # fmt: skip
+            "--dataset-root", str(tmp_path / "data" / "OTB100"),
+            "--plot-dir", str(tmp_path / "plots")]  # fmt: skip
     assert gc.isenabled()
     assert tool.main(argv) == 0 and gc.isenabled()
     gc.disable()
@@ -183,7 +190,7 @@ def test_eval_tool_pauses_the_cyclic_gc_while_it_evaluates_and_restores_it(tmp_p
         assert tool.main(argv) == 0 and not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
-    assert seen == [False, False]
+    assert seen == [False, False] and plotting == [True, True]
 
 
 def test_small_ope_evaluations_run_without_numba_and_print_the_same(tmp_path):

@@ -356,6 +356,28 @@ def test_ope_tracker_fast_equals_reference(tmp_path, seed):
     assert not math.isnan(fast["success_auc"]) and 0 < fast["success_auc"] < 1
 
 
+def test_ope_paths_are_quiet_on_huge_boxes_and_name_a_missing_file_alike(tmp_path):
+    import warnings
+
+    gt = np.array([[10.0, 10.0, 20.0, 20.0]] * 3)
+    videos = [Video(f"v{v}", [f"/nonexistent/{i}.jpg" for i in range(3)], gt.copy()) for v in range(2)]
+    ds = Dataset("OTB100", "/nonexistent", videos, protocol="ope")
+    huge = "1e308,1e308,1e308,1e308\n10,10,20,20\n-5,0,1e308,3\n"
+    for v in range(2):
+        _write(rio.result_path(tmp_path, "t", f"v{v}", "ope"), huge)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning (overflow) from either path
+        small = aggregate.evaluate_ope_tracker(ds, tmp_path, "t", compiled=False)
+        assert _equal(small, aggregate.evaluate_ope_tracker(ds, tmp_path, "t", compiled=True))
+    (tmp_path / "t" / "v1.txt").unlink()
+    messages = set()
+    for kwargs in ({"fast": False}, {"compiled": False}, {"compiled": True}):
+        with pytest.raises(FileNotFoundError) as err:
+            aggregate.evaluate_ope_tracker(ds, tmp_path, "t", **kwargs)
+        messages.add(str(err.value))
+    assert messages == {f"{tmp_path / 't' / 'v1.txt'}: no such result file"}
+
+
 def test_threshold_bins_equal_searchsorted_for_any_ascending_thresholds():
     """The OPE histogram bins (a guess from the mean spacing, corrected step by step) are the exact
     count of thresholds below the value, for even and uneven thresholds, ties, +-inf and NaN."""

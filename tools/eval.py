@@ -149,8 +149,9 @@ def run_eval(
     if plot_dir is not None:
         from toolkit.visualization import draw_report
 
-        for path in draw_report(report, plot_dir):
-            logger.info("plot: %s", path)
+        with _cyclic_gc(True):
+            for path in draw_report(report, plot_dir):
+                logger.info("plot: %s", path)
     if incomplete:  # the complete trackers are scored above; the run still fails
         raise rep.MissingResultsError(
             f"{len(incomplete)} of {len(incomplete) + len(trackers)} trackers incomplete, not scored: "
@@ -223,18 +224,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def _no_cyclic_gc():
-    """Python's cyclic garbage collector paused: importing numba and loading its first kernel
-    create ~90 000 long-lived objects, which the default thresholds walk in ~270 collections (0.06 s
-    of a 1 s OTB100 evaluation, measured) that find ~1 300 cyclic objects in all; the evaluation
-    itself makes no cycles worth collecting. Reference counting frees everything else as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
+def _cyclic_gc(enabled: bool):
+    """Python's cyclic garbage collector on or off inside, as it was after.
+
+    ``tools/eval.py`` evaluates with it off: importing numba and loading its first kernel create
+    ~90 000 long-lived objects, which the default thresholds walk in ~270 collections (0.06 s of a
+    1 s OTB100 evaluation, measured) that find ~1 300 cyclic objects in all; the evaluation itself
+    makes no cycles worth collecting (reference counting frees everything else as usual). It is on
+    again while plotting: matplotlib's figures are reference cycles."""
+    was = gc.isenabled()
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
     try:
         yield
     finally:
-        if enabled:
+        if was:
             gc.enable()
+        else:
+            gc.disable()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -242,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     logger.info("arguments: %s", vars(args))
     try:
-        with _numba_without_scipy(), _no_cyclic_gc():
+        with _numba_without_scipy(), _cyclic_gc(False):
             run_eval(
                 args.tracker_path,
                 args.dataset,

