@@ -392,8 +392,11 @@ class VotGt:
         self.bound_eao = _bounds(w - 1, h - 1)
         spans = _gt_spans(self.packed.values, self.packed.counts, self.bound_ar)
         self.tab_ar = (*spans, _frame_base(spans[1]))
-        row0, nrows, rowptr, starts, ends, _, safe, boxes = spans
-        clipped = _clip_spans(row0, nrows, rowptr, starts, ends, safe, boxes, self.bound_eao)
+        if w >= 1 and h >= 1:
+            row0, nrows, rowptr, starts, ends, _, safe, boxes = spans
+            clipped = _clip_spans(row0, nrows, rowptr, starts, ends, safe, boxes, self.bound_eao)
+        else:  # no image is that small; computed directly rather than clipped to nothing
+            clipped = _gt_spans(self.packed.values, self.packed.counts, self.bound_eao)
         self.tab_eao = (*clipped, _frame_base(clipped[1]))
 
 
