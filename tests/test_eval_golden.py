@@ -111,6 +111,18 @@ def test_missing_video_is_an_error_naming_tracker_and_video(eval_tool, tmp_path,
     assert "trkA" in table and "trkB" not in table
 
 
+def test_missing_vot_video_is_an_error_naming_tracker_and_video(eval_tool, tmp_path, caplog, capsys):
+    results = _copy_results(tmp_path, "VOT2018")
+    videos = sorted(p.name for p in (results / "VOT2018" / "trkB" / "baseline").iterdir())
+    run = next((results / "VOT2018" / "trkB" / "baseline" / videos[-1]).glob("*_001.txt"))
+    run.rename(run.with_name("notes.txt"))  # the folder stays, with no <video>_NNN.txt run in it
+    with caplog.at_level(logging.ERROR):
+        assert eval_tool.main(_argv("VOT2018", results)) == 1
+    assert f"tracker 'trkB' has no results for 1 of {len(videos)} videos: {videos[-1]}" in caplog.text
+    table = capsys.readouterr().out
+    assert "trkA" in table and "trkB" not in table
+
+
 def test_missing_vot_run_is_an_error(eval_tool, tmp_path, caplog):
     results = _copy_results(tmp_path, "VOT2018")
     shutil.rmtree(results / "VOT2018" / "trkA" / "baseline" / "vidC")

@@ -51,8 +51,8 @@ class MissingResultsError(FileNotFoundError):
 
 # ------------------------------------------------------------------------------------- reading
 def _has_results(root: Path, tracker: str, video: str, kind: str) -> bool:
-    if kind == "vot":
-        return bool(rio.vot_repetition_paths(root, tracker, video))
+    if kind == "vot":  # rio.vot_repetition_paths with plain strings (3000 folders for VOT2018 x 50)
+        return bool(_vot_run_files(root, tracker, video, VOT_REPETITIONS))
     if kind == "ope":
         return _find_ope_file(root, tracker, video) is not None
     files = [rio.result_path(root, tracker, video, kind)]
