@@ -316,6 +316,7 @@ def _vot_report(
     overlaps, failures, frame_overlaps, per_tag_eao, repetitions, interval, empty_frames=0
 ) -> dict[str, Any]:
     from . import ar
+
     out: dict[str, Any] = dict(ar.accuracy_robustness(overlaps, failures))
     # frames where region and ground truth both cover no pixel: NaN, not averaged (PySOT convention)
     out["empty_overlap_frames"] = int(empty_frames)
@@ -348,6 +349,7 @@ def evaluate_vot_tracker(
     Both give the same numbers."""
     from . import ar
     from .region import pack_regions
+
     if fast:
         return _evaluate_vot_tracker_fast(dataset, root, tracker, interval)
     runs = _read_vot_runs(dataset, Path(root), tracker)
@@ -408,12 +410,14 @@ def evaluate_vot_official_tracker(
 
 def _failure_counts(runs: Mapping[str, list[list[list[float]]]]) -> dict[str, list[int]]:
     from . import ar
+
     return {v: [ar.calculate_failures(t)[0] for t in reps] for v, reps in runs.items()}
 
 
 def evaluate_longterm_tracker(dataset: Dataset, root: str | Path, tracker: str) -> dict[str, Any]:
     """PySOT's long-term precision / recall / F1 of one tracker."""
     from . import ar
+
     data = []
     for video in dataset:
         traj = rio.read_vot_trajectory(rio.result_path(root, tracker, video.name, "longterm"), len(video))
