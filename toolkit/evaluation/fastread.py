@@ -1,4 +1,4 @@
-"""Fast readers of result files for the evaluation: one compiled pass over the file's bytes.
+"""Fast readers of result files for the evaluation: one compiled pass over all of a tracker's files.
 
 :mod:`toolkit.results` holds the strict readers (every error names the file and the line). These
 readers return exactly what the strict readers return (the same float64 values, bit for bit), in a
@@ -213,22 +213,6 @@ def _parse_into(buf, lo, hi, values, counts, row0, max_rows):
 
 
 @numba.njit(cache=True)
-def _parse_rows(buf, max_values):
-    """Parse one file's bytes; returns ``(values (L, max_values), counts (L,), ok)`` (``ok`` False:
-    the arrays are meaningless, see :func:`_parse_into`)."""
-    n = buf.shape[0]
-    lines = 0
-    for i in range(n):
-        if buf[i] == 10:
-            lines += 1
-    if n > 0 and buf[n - 1] != 10:
-        lines += 1
-    values = np.zeros((lines, max_values), np.float64)
-    counts = np.zeros(lines, np.int64)
-    return values, counts, _parse_into(buf, 0, n, values, counts, 0, lines) == lines
-
-
-@numba.njit(cache=True)
 def _vot_lines_valid(values, counts, lo, hi):
     """Lines ``lo:hi`` are VOT lines: a one-value line is the code 0, 1 or 2, a region has 4
     values or an even number >= 6."""
@@ -273,40 +257,6 @@ def _parse_files(buf, starts, present, rows, max_values, vot):
                     ok[i] = good
         row0 += rows[i]
     return values, counts, ok
-
-
-def _read_bytes(path: PathLike) -> np.ndarray:
-    with open(path, "rb") as f:
-        return np.frombuffer(f.read(), np.uint8)
-
-
-def read_boxes(path: PathLike, n_frames: int | None = None) -> np.ndarray:
-    """:func:`toolkit.results.read_boxes` (same values, same errors), parsed in one compiled pass."""
-    values, counts, ok = _parse_rows(_read_bytes(path), 4)
-    if ok and (n_frames is None or len(counts) == n_frames) and np.all(counts == 4):
-        return values
-    return rio.read_boxes(path, n_frames)
-
-
-def _vot_rows_valid(values: np.ndarray, counts: np.ndarray) -> bool:
-    one = counts == 1
-    if one.any():
-        codes = values[one, 0]
-        if not np.all((codes == 0) | (codes == 1) | (codes == 2)):
-            return False
-    region = counts[~one]
-    return bool(np.all((region == 4) | ((region >= 6) & (region % 2 == 0))))
-
-
-def read_vot_packed(path: PathLike, n_frames: int | None = None) -> PackedRegions:
-    """:func:`toolkit.results.read_vot_trajectory` packed (:func:`.region.pack_regions`): the same
-    values and the same errors, parsed in one compiled pass (up to 8-value polygons; longer ones
-    go through the strict reader)."""
-    values, counts, ok = _parse_rows(_read_bytes(path), 8)
-    if ok and (n_frames is None or len(counts) == n_frames) and _vot_rows_valid(values, counts):
-        width = int(counts.max(initial=1))
-        return PackedRegions(np.ascontiguousarray(values[:, :width]), counts)
-    return pack_regions(rio.read_vot_trajectory(path, n_frames))
 
 
 def _read_concat(paths: Sequence[PathLike | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -359,16 +309,6 @@ def read_boxes_concat(
     return values
 
 
-def read_boxes_many(
-    paths: Sequence[PathLike | None],
-    n_frames: Sequence[int],
-    locate: Callable[[int], PathLike | None] | None = None,
-) -> list[np.ndarray]:
-    """:func:`read_boxes` of several files (:func:`read_boxes_concat`, split per file)."""
-    values = read_boxes_concat(paths, n_frames, locate)
-    return np.split(values, np.cumsum(np.asarray(n_frames, np.int64))[:-1]) if len(paths) else []
-
-
 def read_vot_packed_many(paths: Sequence[PathLike], n_frames: Sequence[int]) -> list[PackedRegions]:
     """:func:`read_vot_packed` of several files, read and parsed in one compiled call (a file
     outside the fast grammar goes to the strict reader, in order, as :func:`read_boxes_concat`)."""
@@ -387,3 +327,16 @@ def read_vot_packed_many(paths: Sequence[PathLike], n_frames: Sequence[int]) -> 
             strict = rio.read_vot_trajectory(_strict_path(paths, i, present, None), int(rows[i]))
             out.append(pack_regions(strict))
     return out
+
+
+def read_boxes(path: PathLike, n_frames: int) -> np.ndarray:
+    """:func:`toolkit.results.read_boxes` (same values, same errors) of one file of ``n_frames``
+    lines (:func:`read_boxes_concat`)."""
+    return read_boxes_concat([path], [n_frames])
+
+
+def read_vot_packed(path: PathLike, n_frames: int) -> PackedRegions:
+    """:func:`toolkit.results.read_vot_trajectory` packed (:func:`.region.pack_regions`): the same
+    values and the same errors (up to 8-value polygons; longer ones go through the strict reader)
+    of one file of ``n_frames`` lines (:func:`read_vot_packed_many`)."""
+    return read_vot_packed_many([path], [n_frames])[0]
