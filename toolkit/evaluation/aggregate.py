@@ -68,20 +68,10 @@ def _vot_runs(root: Path, tracker: str, video: str, repetitions: int = VOT_REPET
 
 def check_complete(dataset: Dataset, root: str | Path, trackers: Iterable[str]) -> None:
     """Raise :class:`MissingResultsError` if any tracker lacks a result file of any video."""
-    root = Path(root)
-    problems = []
-    for tracker in trackers:
-        missing = []
-        for video in dataset.names:
-            if not _has_results(root, tracker, video, dataset.protocol):
-                missing.append(video)
-        if missing:
-            shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
-            problems.append(
-                f"tracker {tracker!r} has no results for {len(missing)} of {len(dataset)} videos: {shown}"
-            )
-    if problems:
-        raise MissingResultsError(f"{dataset.name} results in {root}: " + "; ".join(problems))
+    incomplete = incomplete_trackers(dataset, root, trackers)
+    if incomplete:
+        problems = [f"tracker {tracker!r} {what}" for tracker, what in incomplete.items()]
+        raise MissingResultsError(f"{dataset.name} results in {Path(root)}: " + "; ".join(problems))
 
 
 def incomplete_trackers(dataset: Dataset, root: str | Path, trackers: Iterable[str]) -> dict[str, str]:
@@ -163,20 +153,17 @@ def evaluate_ope_tracker(
         if not compiled:
             files = [_ope_path_checked(dataset, root, tracker, name) for name in names]
             pred = [rio.read_boxes(path, n) for path, n in zip(files, prep.n_frames)]
-        elif dataset.protocol == "ope":  # <tracker>/<video>.txt as plain strings: 3000 files for OTB x 50
-            from . import fastread
-
-            folder = os.path.join(root, tracker, "")
-            pred = fastread.read_boxes_concat(
-                [folder + name + ".txt" for name in names],
-                prep.n_frames,
-                locate=lambda i: _ope_path(dataset, root, tracker, names[i]),
-            )
         else:
             from . import fastread
 
-            paths = [rio.result_path(root, tracker, name, dataset.protocol) for name in names]
-            pred = fastread.read_boxes_concat(paths, prep.n_frames)
+            if dataset.protocol == "ope":  # <tracker>/<video>.txt as plain strings: 3000 files for OTB x 50
+                folder = os.path.join(root, tracker, "")
+                paths = [folder + name + ".txt" for name in names]
+            else:
+                paths = [rio.result_path(root, tracker, name, dataset.protocol) for name in names]
+            pred = fastread.read_boxes_concat(
+                paths, prep.n_frames, locate=lambda i: _ope_path(dataset, root, tracker, names[i])
+            )
         s_all, p_all, q_all = opebatch.ope_curves(prep, pred, compiled=compiled)
         # the curves as lists, one tolist per (V, T) array (row i of a.tolist() is a[i].tolist())
         success = dict(zip(names, s_all.tolist()))
